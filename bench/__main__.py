@@ -1,0 +1,43 @@
+"""``python -m bench [NAME ...] [--quick] [--json]``: speed against NumPy references, same run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+
+import jax
+
+
+def main(argv=None) -> int:
+    from bench import BENCHMARKS
+
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke test)")
+    parser.add_argument("--json", action="store_true", help="print a JSON list of results")
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(BENCHMARKS))
+        return 0
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; --list shows the names")
+    results = []
+    for name in args.names or list(BENCHMARKS):
+        res = BENCHMARKS[name](args.quick).as_dict()
+        res["device"] = jax.devices()[0].device_kind
+        res["machine"] = f"{platform.machine()} {platform.processor() or ''}".strip()
+        results.append(res)
+        if not args.json:
+            print(f"{name:36s} ours {res['ours_s']:9.4f}s  numpy {res['reference_s']:9.4f}s  "
+                  f"speedup {res['speedup']:8.1f}x  agree={res['agree']}", flush=True)
+    if args.json:
+        print(json.dumps(results, indent=1))
+    return 0 if all(r["agree"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Benchmark registry and timing: ours against a straightforward NumPy reference, same run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+BENCHMARKS: dict[str, Callable[[bool], dict]] = {}
+
+
+def benchmark(name: str):
+    """Register ``fn(quick: bool) -> dict`` (see :func:`compare` for the dict it returns)."""
+
+    def register(fn):
+        if name in BENCHMARKS:
+            raise ValueError(f"benchmark {name!r} registered twice")
+        BENCHMARKS[name] = fn
+        return fn
+
+    return register
+
+
+def best_time(fn: Callable[[], object], *, repeat: int = 3) -> tuple[float, object]:
+    """Best wall time of ``repeat`` calls (the first call, which compiles, is not counted)."""
+    out = fn()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+@dataclass
+class Result:
+    name: str
+    ours_s: float
+    reference_s: float
+    agree: bool
+    details: dict
+
+    @property
+    def speedup(self) -> float:
+        return self.reference_s / self.ours_s
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "ours_s": self.ours_s, "reference_s": self.reference_s,
+                "speedup": self.speedup, "agree": self.agree, **self.details}

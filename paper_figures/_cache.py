@@ -1,0 +1,129 @@
+"""Cached, resumable simulation calls for the figure scripts.
+
+``run(sim_function, seed=0, **kwargs)`` returns what ``sim_function(jax.random.key(seed), **kwargs)``
+returns, from the cache when an entry with the same full configuration exists. Entries are written
+atomically (temporary file, then rename), carry a checksum, and record their configuration, JAX
+version, device, x64 flag and wall time; a damaged entry is detected and recomputed. An interrupted
+figure run therefore resumes from the last finished simulation call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from sim import Estimate
+
+DEFAULT_CACHE = Path(os.environ.get("COLLAPSE_CACHE", Path(__file__).resolve().parent.parent
+                                    / ".cache" / "paper_figures"))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _digest(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(arrays):
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(arrays[k]).tobytes())
+    return h.hexdigest()
+
+
+class Runner:
+    """Calls simulators through an on-disk cache keyed by the full configuration."""
+
+    def __init__(self, cache_dir: Path | str | None = DEFAULT_CACHE, *, log: Callable | None = None):
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.log = log or (lambda msg: None)
+        self.calls = 0
+        self.hits = 0
+
+    def config(self, fn: Callable, seed: int, kwargs: dict) -> dict:
+        return {
+            "function": f"{fn.__module__}.{fn.__qualname__}",
+            "seed": int(seed),
+            "kwargs": _jsonable(kwargs),
+            "x64": bool(jax.config.jax_enable_x64),
+        }
+
+    def __call__(self, fn: Callable, *, seed: int = 0, **kwargs):
+        self.calls += 1
+        config = self.config(fn, seed, kwargs)
+        text = json.dumps(config, sort_keys=True)
+        name = f"{fn.__name__}-{hashlib.sha256(text.encode()).hexdigest()[:20]}.npz"
+        path = None if self.cache_dir is None else self.cache_dir / name
+        if path is not None and path.exists():
+            cached = self._load(path, text)
+            if cached is not None:
+                self.hits += 1
+                return cached
+            self.log(f"damaged cache entry {path.name}: recomputing")
+        start = time.perf_counter()
+        result = fn(jax.random.key(seed), **kwargs)
+        wall = time.perf_counter() - start
+        self.log(f"{fn.__name__}({', '.join(f'{k}={v}' for k, v in kwargs.items())}): {wall:.1f}s")
+        if path is not None:
+            self._save(path, text, result, wall)
+        return result
+
+    @staticmethod
+    def _arrays(result) -> tuple[str, dict[str, np.ndarray]]:
+        if isinstance(result, Estimate):
+            return "Estimate", {k: np.asarray(v) for k, v in result._asdict().items()}
+        if isinstance(result, dict):
+            return "dict", {k: np.asarray(v) for k, v in result.items()}
+        return "array", {"value": np.asarray(result)}
+
+    def _save(self, path: Path, text: str, result, wall: float) -> None:
+        kind, arrays = self._arrays(result)
+        meta = {
+            "config": json.loads(text),
+            "kind": kind,
+            "digest": _digest(arrays),
+            "jax": jax.__version__,
+            "device": str(jax.devices()[0].device_kind),
+            "devices": jax.device_count(),
+            "wall_s": wall,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    @staticmethod
+    def _load(path: Path, text: str):
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["__meta__"]))
+                arrays = {k: data[k] for k in data.files if k != "__meta__"}
+        except Exception:
+            return None
+        if meta.get("config") != json.loads(text) or meta.get("digest") != _digest(arrays):
+            return None
+        if meta["kind"] == "Estimate":
+            return Estimate(arrays["mean"], arrays["stderr"], int(arrays["seeds"]))
+        if meta["kind"] == "dict":
+            return arrays
+        return arrays["value"]

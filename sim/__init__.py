@@ -1,0 +1,10 @@
+"""JAX simulators: each theory function's empirical twin (same name, same keyword arguments,
+plus a key and ``seeds``), returning an :class:`Estimate` (mean, stderr, seeds).
+
+Simulations run in the caller's JAX precision (float32 by default; float64 after
+``jax.config.update("jax_enable_x64", True)``), batched over seeds and sharded over all devices.
+"""
+
+from sim._montecarlo import Estimate, monte_carlo
+
+__all__ = ["Estimate", "monte_carlo"]

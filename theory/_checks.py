@@ -1,0 +1,87 @@
+"""Parameter validation shared by every theory function and its simulator twin.
+
+Each public function validates its keyword arguments here, so that out-of-domain input raises a
+``ValueError`` naming the parameter and its valid range instead of returning NaN or a wrong number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["broadcast", "choice", "param"]
+
+
+def _describe(lo, hi, lo_open, hi_open, integer) -> str:
+    kind = "an integer" if integer else "a real number"
+    if lo is not None and hi is not None:
+        left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
+        return f"{kind} in {left}{lo}, {hi}{right}"
+    if lo is not None:
+        return f"{kind} {'>' if lo_open else '>='} {lo}"
+    if hi is not None:
+        return f"{kind} {'<' if hi_open else '<='} {hi}"
+    return f"a finite {kind[2:] if integer else 'real number'}"
+
+
+def param(
+    name: str,
+    value: Any,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    integer: bool = False,
+    allow_inf: bool = False,
+) -> np.ndarray:
+    """Return ``value`` as a float64 (or int64) array after checking its domain elementwise.
+
+    Bounds may be arrays that broadcast against ``value`` (e.g. ``T > d + 1``); the message then
+    names the bound as given in ``lo``/``hi``'s ``repr`` unless a scalar.
+    """
+    what = _describe(
+        lo if np.ndim(lo) == 0 else "the bound",
+        hi if np.ndim(hi) == 0 else "the bound",
+        lo_open,
+        hi_open,
+        integer,
+    )
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} must be {what}, got {value!r}") from exc
+    if arr.dtype == bool or arr.dtype.kind not in "iuf" or arr.size == 0:
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    arr = arr.astype(np.float64)
+    bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
+    if integer:
+        bad |= np.isfinite(arr) & (arr != np.round(arr))
+    if lo is not None:
+        bad |= (arr <= lo) if lo_open else (arr < lo)
+    if hi is not None:
+        bad |= (arr >= hi) if hi_open else (arr > hi)
+    if np.any(bad):
+        first = arr[bad].flat[0] if arr.ndim else arr
+        raise ValueError(f"{name} must be {what}, got {first!r}")
+    return arr.astype(np.int64) if integer and np.all(np.isfinite(arr)) else arr
+
+
+def choice(name: str, value: Any, options: Iterable[str]) -> str:
+    """Check that ``value`` is one of ``options``; the error lists the valid values."""
+    options = tuple(options)
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+    return value
+
+
+def broadcast(**arrays: np.ndarray) -> dict[str, np.ndarray]:
+    """Broadcast named arrays together; a shape mismatch names the offending parameters."""
+    try:
+        out = np.broadcast_arrays(*arrays.values())
+    except ValueError as exc:
+        shapes = ", ".join(f"{k}{np.shape(v)}" for k, v in arrays.items())
+        raise ValueError(f"parameters do not broadcast together: {shapes}") from exc
+    return dict(zip(arrays, out))
