@@ -1,0 +1,68 @@
+"""Gaussian designs through their sufficient statistics (Bartlett decomposition).
+
+For Z (T x d) with iid N(0, 1) entries, Householder QR gives Z = Q R with R upper triangular
+(upper trapezoidal when T < d), R_ii ~ chi_{T-i} (i = 0, 1, ...), R_ij ~ N(0, 1) for j > i, all
+independent, and Q independent of R. Hence Z'Z = R'R (Wishart_d(T, I)) and, for noise E ~ N(0, s^2
+I_T) independent of Z, Q'E ~ N(0, s^2 I) restricted to the first min(T, d) rows. A regression
+data set (X = Z Sigma^1/2, Y = X w + E) is therefore equivalent, for every estimator that depends on
+(X'X, X'Y) - OLS, ridge, the min-norm interpolator - to the reduced data set with d rows
+
+    A = R Sigma^1/2,   y = A w + g,   g_i ~ N(0, s^2) for i < T, 0 otherwise,
+
+whose cost does not depend on T. Rows i >= T of A and y are zero (rank-deficient designs).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+__all__ = ["bartlett_factor", "raw_factor", "reduced_regression_data"]
+
+
+def bartlett_factor(key: jax.Array, *, T, d: int) -> jax.Array:
+    """Upper-triangular R (d x d) with R'R ~ Wishart_d(T, I); rows i >= T are zero.
+
+    ``T`` may be a traced (float) value; ``d`` is static.
+    """
+    k_chi, k_off = jax.random.split(key)
+    i = jnp.arange(d)
+    dof = jnp.asarray(T, dtype=jnp.zeros(()).dtype) - i  # chi_{T-i}
+    alive = dof > 0
+    gamma = jax.random.gamma(k_chi, jnp.where(alive, dof / 2, 1.0))
+    diag = jnp.where(alive, jnp.sqrt(2.0 * gamma), 0.0)
+    upper = jnp.triu(jax.random.normal(k_off, (d, d)), k=1) * alive[:, None]
+    return upper + jnp.diag(diag)
+
+
+def raw_factor(key: jax.Array, *, T: int, d: int) -> tuple[jax.Array, jax.Array]:
+    """Draw the raw Z (T x d) and reduce it by QR: returns (R, Q) with R padded to d x d.
+
+    The direct sampler that :func:`bartlett_factor` replaces; ``T`` must be a static int. The
+    caller applies ``Q.T`` to its raw noise vector (first min(T, d) entries used).
+    """
+    z = jax.random.normal(key, (T, d))
+    q, r = jnp.linalg.qr(z, mode="reduced")  # T >= d: (T,d),(d,d); T < d: (T,T),(T,d)
+    m = min(T, d)
+    return jnp.zeros((d, d)).at[:m].set(r[:m]), q[:, :m]
+
+
+def reduced_regression_data(key: jax.Array, *, w: jax.Array, sqrt_spectrum: jax.Array, T,
+                            noise: jax.Array | float, raw: bool = False
+                            ) -> tuple[jax.Array, jax.Array]:
+    """Reduced (A, y) for T samples x ~ N(0, diag(spectrum)), labels x.w + N(0, noise^2).
+
+    ``raw=True`` draws the T x d design and the T noise values and reduces them by QR (static T);
+    otherwise R and g are sampled directly (Bartlett), at a cost independent of T.
+    """
+    d = w.shape[0]
+    k_design, k_noise = jax.random.split(key)
+    if raw:
+        r, q = raw_factor(k_design, T=int(T), d=d)
+        e = noise * jax.random.normal(k_noise, (int(T),))
+        g = jnp.zeros(d).at[: q.shape[1]].set(q.T @ e)
+    else:
+        r = bartlett_factor(k_design, T=T, d=d)
+        g = noise * jax.random.normal(k_noise, (d,)) * (jnp.arange(d) < T)
+    a = r * sqrt_spectrum[None, :]
+    return a, a @ w + g
