@@ -164,4 +164,5 @@ def overparam_generator_error(*, d, T0, n, sigma0, w0_norm) -> np.ndarray:
     Even without noise the model shrinks to 0 exponentially fast in n. A downstream OLS on T
     samples adds sigma^2 d/(T - d - 1).
     """
-    return _numeric()["overparam"](**overparam_args(d=d, T0=T0, n=n, sigma0=sigma0, w0_norm=w0_norm))
+    args = overparam_args(d=d, T0=T0, n=n, sigma0=sigma0, w0_norm=w0_norm)
+    return _numeric()["overparam"](**args)

@@ -15,7 +15,7 @@ from theory._checks import broadcast, param
 
 
 class Generations(NamedTuple):
-    """The generator chain of THEORY 1.1: ``n`` refits on ``T0`` samples with label noise ``sigma0``.
+    """The generator chain of THEORY 1.1: ``n`` refits on ``T0`` samples, label noise ``sigma0``.
 
     Uniform chains hold broadcastable ``n``, ``T0``, ``sigma0``; per-generation chains (a list or
     tuple for ``T0`` or ``sigma0``) hold 1-D arrays of length ``n``.
