@@ -14,9 +14,9 @@ GALLERY = Path(__file__).resolve().parent / "gallery"
 
 def render(names, *, scale: str, out: Path, cache, quiet: bool = False) -> list[Path]:
     """Build the named figures, write PNG and PDF to ``out``; return the PNG paths."""
+    import matplotlib.pyplot as plt
     from tqdm import tqdm
 
-    import matplotlib.pyplot as plt
     from paper_figures import FIGURES
     from paper_figures._cache import Runner
 

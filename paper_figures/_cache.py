@@ -1,10 +1,11 @@
 """Cached, resumable simulation calls for the figure scripts.
 
-``run(sim_function, seed=0, **kwargs)`` returns what ``sim_function(jax.random.key(seed), **kwargs)``
-returns, from the cache when an entry with the same full configuration exists. Entries are written
-atomically (temporary file, then rename), carry a checksum, and record their configuration, JAX
-version, device, x64 flag and wall time; a damaged entry is detected and recomputed. An interrupted
-figure run therefore resumes from the last finished simulation call.
+``run(sim_function, seed=0, **kwargs)`` returns what
+``sim_function(jax.random.key(seed), **kwargs)`` returns, from the cache when an entry with the
+same full configuration exists. Entries are written atomically (temporary file, then rename),
+carry a checksum, and record their configuration, JAX version, device, x64 flag and wall time; a
+damaged entry is detected and recomputed. An interrupted figure run therefore resumes from the
+last finished simulation call.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def _digest(arrays: dict[str, np.ndarray]) -> str:
 class Runner:
     """Calls simulators through an on-disk cache keyed by the full configuration."""
 
-    def __init__(self, cache_dir: Path | str | None = DEFAULT_CACHE, *, log: Callable | None = None):
+    def __init__(self, cache_dir: Path | str | None = DEFAULT_CACHE, *,
+                 log: Callable | None = None):
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.log = log or (lambda msg: None)
         self.calls = 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from sim import Estimate  # noqa: E402
+from sim import Estimate
 
 
 def new_figure(ncols: int = 1, *, width: float = 5.0, height: float = 3.8):

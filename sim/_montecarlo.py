@@ -86,7 +86,8 @@ def monte_carlo(
     ``one_seed`` must be a module-level function (its identity keys the compilation cache);
     ``static`` values must be hashable (numbers, strings, tuples; they fix shapes);
     ``params`` values are traced arrays. ``batch_size`` seeds per device are held in memory at
-    once; ``devices`` (default: all visible) share the seed axis. The result for a given key does not depend on either.
+    once; ``devices`` (default: all visible) share the seed axis. The result for a given key
+    does not depend on either.
     """
     seeds = int(seeds)
     if seeds < 2:

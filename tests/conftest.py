@@ -5,8 +5,8 @@ import os
 # Four host devices so that sharded and unsharded runs can be compared (must precede jax import).
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
 
-import jax  # noqa: E402
-import pytest  # noqa: E402
+import jax
+import pytest
 
 jax.config.update("jax_enable_x64", True)
 
