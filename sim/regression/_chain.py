@@ -1,0 +1,168 @@
+"""Simulators of the regression chain of THEORY 1.1 (twins of :mod:`theory.regression`).
+
+One seed: n generators, each refitting the previous model's labels on a fresh design (OLS when
+T0 >= d, the min-norm interpolator when T0 < d), then a downstream ridge (or OLS / min-norm when
+lam = 0) on T samples labelled by the n-th generation. The error is the exact population risk
+``(w_pred - w0)' Sigma (w_pred - w0)`` from the known spectrum, so the only noise is the training
+noise. Generations are a ``lax.scan``; seeds go through :func:`sim._montecarlo.monte_carlo`.
+
+Two samplers feed the same fitting code: ``"sufficient"`` draws each data set's Bartlett factor
+and projected noise directly (cost O(d^2) to draw and O(d^2)-O(d^3) to fit, independent of T and
+T0), ``"raw"`` draws the T x d design and reduces it by QR (the reference it must agree with).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.linalg import cho_factor, cho_solve, solve_triangular
+
+from sim._design import reduced_regression_data
+from sim._montecarlo import Estimate, monte_carlo
+from theory._checks import choice, param
+from theory.regression._domain import (
+    Generations,
+    ols_args,
+    overparam_args,
+    ridge_args,
+    spectrum_args,
+)
+
+SAMPLERS = ("sufficient", "raw")
+
+
+def _min_norm(a: jax.Array, y: jax.Array, T) -> jax.Array:
+    """pinv(A) y for the reduced, upper-triangular A (rows >= T zero): OLS when T >= d."""
+    d = a.shape[0]
+
+    def full_rank(_):
+        return solve_triangular(a, y, lower=False)
+
+    def rank_deficient(_):
+        pad = jnp.diag((jnp.arange(d) >= T).astype(a.dtype))  # identity on the zero rows
+        return a.T @ jnp.linalg.solve(a @ a.T + pad, y)
+
+    return jax.lax.cond(T >= d, full_rank, rank_deficient, None)
+
+
+def _ridge(a: jax.Array, y: jax.Array, T, lam) -> jax.Array:
+    """(A'A/T + lam I)^-1 A'y/T; the min-norm limit when lam = 0."""
+
+    def penalised(_):
+        gram = a.T @ a / T + lam * jnp.eye(a.shape[1], dtype=a.dtype)
+        return cho_solve(cho_factor(gram), a.T @ y / T)
+
+    return jax.lax.cond(lam > 0, penalised, lambda _: _min_norm(a, y, T), None)
+
+
+def _chain_seed(key, *, raw, downstream, T0_raw, T_raw, spectrum, w0, T0, sigma0, active, T,
+                lam, sigma):
+    """Risk of one seed's chain; ``T0``, ``sigma0``, ``active``: per-generation arrays."""
+    sqrt_l = jnp.sqrt(spectrum)
+    k_chain, k_down = jax.random.split(key)
+
+    def generation(w, inputs):
+        k, t0, s0, on = inputs
+        a, y = reduced_regression_data(k, w=w, sqrt_spectrum=sqrt_l,
+                                       T=T0_raw if raw else t0, noise=s0, raw=raw)
+        return jnp.where(on > 0, _min_norm(a, y, t0), w), None
+
+    keys = jax.random.split(k_chain, T0.shape[0])
+    w_n, _ = jax.lax.scan(generation, w0, (keys, T0, sigma0, active))
+    if downstream:
+        a, y = reduced_regression_data(k_down, w=w_n, sqrt_spectrum=sqrt_l,
+                                       T=T_raw if raw else T, noise=sigma, raw=raw)
+        w_n = _ridge(a, y, T, lam)
+    return jnp.sum(spectrum * (w_n - w0) ** 2)
+
+
+def _simulate(key, *, spectrum, w0, gens, T, lam, sigma, downstream, seeds, sampler,
+              batch_size) -> Estimate:
+    """Loop over the broadcast parameter grid; one compiled chain serves every grid point.
+
+    Chains shorter than the longest in the grid are masked (``active``), so a sweep over n
+    compiles once.
+    """
+    raw = choice("sampler", sampler, SAMPLERS) == "raw"
+    seeds = int(param("seeds", seeds, lo=2, integer=True))
+    if gens.per_generation:
+        grid = np.broadcast_arrays(T, lam, sigma)
+        n_max = gens.T0.shape[0]
+    else:
+        grid = np.broadcast_arrays(T, lam, sigma, gens.n, gens.T0, gens.sigma0)
+        n_max = int(np.max(gens.n))
+    means, errs = np.empty(grid[0].shape), np.empty(grid[0].shape)
+    for idx in np.ndindex(grid[0].shape):
+        t, lam_i, s = (float(g[idx]) for g in grid[:3])
+        if gens.per_generation:
+            t0, s0, on = gens.T0, gens.sigma0, np.ones(n_max)
+        else:
+            on = (np.arange(n_max) < grid[3][idx]).astype(float)
+            t0, s0 = np.full(n_max, float(grid[4][idx])), np.full(n_max, float(grid[5][idx]))
+        static = dict(raw=raw, downstream=downstream, T0_raw=None, T_raw=None)
+        if raw:
+            if np.unique(t0).size > 1:
+                raise ValueError("sampler 'raw' needs the same T0 in every generation")
+            static.update(T0_raw=int(t0[0]) if n_max else None, T_raw=int(t))
+        params = dict(spectrum=spectrum, w0=w0, T0=t0, sigma0=s0, active=on, T=t, lam=lam_i,
+                      sigma=s)
+        est = monte_carlo(_chain_seed, key, seeds=seeds, static=static, params=params,
+                          batch_size=batch_size)
+        means[idx], errs[idx] = est.mean, est.stderr
+    return Estimate(means, errs, seeds)
+
+
+def _isotropic(d) -> tuple[np.ndarray, np.ndarray]:
+    d = param("d", d, lo=1, integer=True)
+    if d.ndim:
+        raise ValueError(f"d must be a scalar integer (it fixes array shapes), got shape {d.shape}")
+    return np.ones(int(d)), np.full(int(d), 1 / np.sqrt(int(d)))
+
+
+def ols_test_error(key, *, d, T, T0, n, sigma, sigma0, seeds, sampler="sufficient",
+                   batch_size=None) -> Estimate:
+    """Monte Carlo twin of :func:`theory.regression.ols_test_error` (Sigma = I; OLS is exact for
+    any Sigma)."""
+    spectrum, w0 = _isotropic(d)
+    p, gens = ols_args(d=d, T=T, T0=T0, n=n, sigma=sigma, sigma0=sigma0)
+    return _simulate(key, spectrum=spectrum, w0=w0, gens=gens, T=p["T"], lam=0.0,
+                     sigma=p["sigma"], downstream=True, seeds=seeds, sampler=sampler,
+                     batch_size=batch_size)
+
+
+def ridge_test_error(key, *, spectrum, w0, T, T0, n, lam, sigma, sigma0, seeds,
+                     sampler="sufficient", batch_size=None) -> Estimate:
+    """Monte Carlo twin of :func:`theory.regression.ridge_test_error` (Sigma = diag(spectrum))."""
+    spectrum, w0 = spectrum_args(spectrum=spectrum, w0=w0)
+    p, gens = ridge_args(d=spectrum.shape[0], T=T, lam=lam, n=n, T0=T0, sigma=sigma,
+                         sigma0=sigma0)
+    return _simulate(key, spectrum=spectrum, w0=w0, gens=gens, T=p["T"], lam=p["lam"],
+                     sigma=p["sigma"], downstream=True, seeds=seeds, sampler=sampler,
+                     batch_size=batch_size)
+
+
+def isotropic_ridge_test_error(key, *, d, T, T0, n, lam, sigma, sigma0, w0_norm, seeds,
+                               sampler="sufficient", batch_size=None) -> Estimate:
+    """Monte Carlo twin of :func:`theory.regression.isotropic_ridge_test_error`."""
+    spectrum, w0 = _isotropic(d)
+    w0_norm = param("w0_norm", w0_norm, lo=0)
+    if w0_norm.ndim:
+        raise ValueError("w0_norm must be a scalar here")
+    return ridge_test_error(key, spectrum=spectrum, w0=w0 * float(w0_norm), T=T, T0=T0, n=n,
+                            lam=lam, sigma=sigma, sigma0=sigma0, seeds=seeds, sampler=sampler,
+                            batch_size=batch_size)
+
+
+def overparam_generator_error(key, *, d, T0, n, sigma0, w0_norm, seeds, sampler="sufficient",
+                              batch_size=None) -> Estimate:
+    """Monte Carlo twin of :func:`theory.regression.overparam_generator_error`: ||w_n - w0||^2
+    after n min-norm generators on T0 < d samples (Sigma = I)."""
+    spectrum, w0 = _isotropic(d)
+    p = overparam_args(d=d, T0=T0, n=n, sigma0=sigma0, w0_norm=w0_norm)
+    if p["w0_norm"].ndim:
+        raise ValueError("w0_norm must be a scalar here")
+    gens = Generations(p["n"], p["T0"], p["sigma0"], False)
+    return _simulate(key, spectrum=spectrum, w0=w0 * float(p["w0_norm"]), gens=gens, T=1.0,
+                     lam=0.0, sigma=0.0, downstream=False, seeds=seeds, sampler=sampler,
+                     batch_size=batch_size)
