@@ -1,0 +1,439 @@
+"""Curating synthetic data with a verifier (THEORY 5; Feng, Dohmatob, Yang, Charton, Kempe, "Beyond
+Model Collapse: Scaling Up with Synthesized Data Requires Verification", arXiv 2406.07515, BMC).
+
+The model (ours, following THEORY 5; see "Differences from the paper" below):
+
+* real data: y = +-1 with probability 1/2, x = y mu + z, z ~ N(0, I_d); ``mu`` is the signal
+  strength ||mu||; the Bayes classifier sign(mu.x) has accuracy Phi(mu);
+* a generator labels each of ``n`` fresh real inputs, wrongly with probability ``p``, independently
+  of x (symmetric label noise);
+* a verifier keeps a correctly labelled sample with probability ``phi`` and a wrongly labelled one
+  with probability ``psi``. Execution feedback (Llama 3.1: only solutions that pass the tests are
+  kept) is the end ``phi = 1, psi ~ 0``;
+* a linear classifier is trained on the kept samples and evaluated on fresh real data.
+
+Exact facts: the number kept is Binomial(n, kept_fraction), and given the number kept the number
+of wrong labels among them is Binomial(n_kept, effective_noise) (independent thinning). The
+classifier crosses to the wrong side when effective_noise > 1/2, i.e. p > critical_noise =
+phi/(phi + psi) = 1/(1 + psi/phi) (BMC's breakdown point p_*).
+
+Which classifier the accuracy formulas describe:
+
+* :func:`accuracy` [exact, finite n and d] and :func:`accuracy_proportional` [asymp, n, d -> inf
+  with d/n fixed] describe the *averaging* (mean-difference) classifier
+  w = (1/n_kept) sum_i y_i x_i,
+  whose test accuracy is Phi(w.mu/||w||);
+* :func:`accuracy_limit` [asymp, n -> inf at fixed d] holds for the averaging classifier and for
+  any classifier whose population minimiser under symmetric label noise is along +-mu (logistic
+  and ridge least squares, by rotational symmetry): Phi(mu) below the threshold, 1/2 on it,
+  1 - Phi(mu) above. The optax-trained classifiers of :mod:`sim.verification` are compared with
+  this limit only.
+
+Iterating (:func:`iterated_error`): the classifier just trained becomes the next generator, and
+(our modelling choice) it mislabels fresh samples independently with its error rate on real data.
+
+The memorising Zipf model (:func:`zipf_error`, ToT section 2 model with a verifier): query i has
+probability i^-beta/H_N(beta); the generator knows queries i <= k and answers them wrongly with
+probability p, answers queries i > k always wrongly; the verifier keeps right answers with
+probability phi and wrong ones with psi; the learner memorises every kept (query, answer) pair and
+answers a query with one of its kept answers chosen without regard to correctness (e.g. the
+latest), or wrongly if it kept none. Then, with a_i the generator's probability of a right answer,
+
+    kept share of query i   r_i = p_i (a_i phi + (1 - a_i) psi)
+    wrong share among kept  q_i = (1 - a_i) psi/(a_i phi + (1 - a_i) psi)
+    E_test = sum_i p_i [q_i + (1 - q_i)(1 - r_i)^T]                                   [exact]
+
+The floor sum_i p_i q_i is the error of verified-but-wrong answers; the second term is the
+memorisation (scaling-law) term at the reduced sample rate r_i.
+
+Differences from the paper. BMC's generator and verifier are themselves linear classifiers, so
+their errors depend on x (they concentrate near the decision boundaries); here, as in THEORY 5,
+errors are independent of x. BMC states the phase transition in a high-dimensional limit; we give
+the exact finite-(n, d) accuracy of the averaging classifier, its proportional limit (derived
+below) and the large-sample limit, and check all three by simulation. The search tool gave us only
+the abstract pages of arXiv 2406.07515 (v1, v2), not its theorem statements, so the derivations
+here are ours; the threshold p_* = 1/(1 + psi/phi) agrees with THEORY 5.
+
+The ``derive_*`` functions are the symbolic derivations the tests run.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+import sympy.stats as sps
+from numpy.polynomial.hermite_e import hermegauss
+from scipy import interpolate, special, stats
+
+from theory._checks import broadcast, param
+from theory._symbolic import numeric
+
+__all__ = [
+    "accuracy", "accuracy_limit", "accuracy_proportional", "collapse_dimension_ratio",
+    "critical_noise", "effective_noise", "iterated_error", "kept_fraction", "zipf_error",
+]
+
+p_, phi_, psi_ = sp.symbols("p phi psi", nonnegative=True)
+mu_, d_, n_ = sp.symbols("mu d n", positive=True)
+a_ = sp.Symbol("a", real=True)  # 1 - 2 * effective noise
+
+
+def _Phi(x: sp.Expr) -> sp.Expr:
+    """Standard normal CDF."""
+    return (1 + sp.erf(x / sp.sqrt(2))) / 2
+
+
+# --- symbolic derivations ------------------------------------------------------------------------
+
+def derive_kept_fraction() -> sp.Expr:
+    """P(kept) = P(right) P(keep | right) + P(wrong) P(keep | wrong) = (1 - p) phi + p psi."""
+    return sp.expand((1 - p_) * phi_ + p_ * psi_)
+
+
+def derive_effective_noise() -> sp.Expr:
+    """Bayes' rule: P(wrong | kept) = p psi / P(kept) [exact]."""
+    return p_ * psi_ / derive_kept_fraction()
+
+
+def derive_critical_noise() -> sp.Expr:
+    """Solve effective_noise(p) = 1/2 for p: p_* = phi/(phi + psi) = 1/(1 + psi/phi)."""
+    (root,) = sp.solve(sp.Eq(derive_effective_noise(), sp.Rational(1, 2)), p_)
+    return sp.simplify(root)
+
+
+def derive_proportional_moments() -> dict[str, sp.Expr]:
+    """Moments behind the proportional limit. With N kept samples, a = mean of the +-1 signs
+    (1 - 2 q in expectation, variance 4 q (1 - q)/N -> 0), and w = a mu + g/sqrt(N), g ~ N(0, I_d),
+    write g = g1 mu/||mu|| + g_perp: w.mu = a mu^2 + mu g1/sqrt(N), ||w||^2 = a^2 mu^2
+    + 2 a mu g1/sqrt(N) + X/N with X = ||g||^2 ~ chi2_d. Returns means and variances given a (by
+    sympy.stats; the variance of ||w||^2 as the sum over its independent random terms, g1 and
+    the g_perp part of X, plus their covariance 2 a mu E[g1 g1^2]/N^1.5 = 0); with d = gamma N
+    both variances vanish as N -> inf."""
+    g1 = sps.Normal("g1", 0, 1)
+    X = sps.ChiSquared("X", d_)
+    dot = a_ * mu_**2 + mu_ * g1 / sp.sqrt(n_)
+    return {
+        "E_dot": sp.simplify(sps.E(dot)), "Var_dot": sp.simplify(sps.variance(dot)),
+        "E_norm2": sp.simplify(a_**2 * mu_**2 + sps.E(2 * a_ * mu_ * g1 / sp.sqrt(n_) + X / n_)),
+        "Var_norm2": sp.expand(sps.variance(2 * a_ * mu_ * g1 / sp.sqrt(n_))
+                               + sps.variance(X) / n_**2
+                               + 2 * sps.E(2 * a_ * mu_ * g1**3) / n_ ** sp.Rational(3, 2)),
+    }
+
+
+@functools.cache
+def derive_accuracy_proportional() -> sp.Expr:
+    """[asymp] n, d -> inf with d/n fixed: w.mu/||w|| -> E_dot/sqrt(E_norm2) (both concentrate),
+    with n the expected number kept, n * kept_fraction; accuracy = Phi of it:
+    Phi((1 - 2q) mu / sqrt((1 - 2q)^2 + d/(n f mu^2))), f = kept_fraction, q = effective_noise."""
+    m = derive_proportional_moments()
+    margin = sp.simplify(m["E_dot"] / sp.sqrt(m["E_norm2"]) / mu_)  # a mu/sqrt(a^2 mu^2 + d/N)
+    kept = n_ * derive_kept_fraction()
+    return _Phi(mu_ * margin.subs({a_: 1 - 2 * derive_effective_noise(), n_: kept}))
+
+
+def derive_accuracy_limit() -> sp.Expr:
+    """[asymp] n -> inf at fixed d of the proportional form: the margin a mu/sqrt(a^2 mu^2)
+    -> sign(a) mu, so Phi(mu) (Bayes) for q < 1/2 and 1 - Phi(mu) for q > 1/2."""
+    margin = a_ * mu_ / sp.sqrt(a_**2 * mu_**2 + d_ / n_)  # the cosine of w and mu
+    pos = sp.limit(margin.subs(a_, sp.Symbol("A", positive=True)), n_, sp.oo)
+    neg = sp.limit(margin.subs(a_, -sp.Symbol("A", positive=True)), n_, sp.oo)
+    return sp.Piecewise((_Phi(mu_ * pos), a_ > 0), (sp.Rational(1, 2), sp.Eq(a_, 0)),
+                        (_Phi(mu_ * neg), True))
+
+
+def derive_execution_feedback_limit() -> sp.Expr:
+    """phi = 1, psi -> 0 (only verified solutions survive): the effective noise -> 0 for p < 1."""
+    return sp.limit(derive_effective_noise().subs(phi_, 1), psi_, 0)
+
+
+def derive_iteration_slope() -> sp.Expr:
+    """No verifier (phi = psi = 1), iterated in the proportional limit: p' = 1 - A(p) with
+    A = Phi((1-2p) mu/sqrt((1-2p)^2 + d/(n mu^2))). p = 1/2 is a fixed point; its slope is
+    dp'/dp at p = 1/2 = 2 mu^2 sqrt(n/d)/sqrt(2 pi)."""
+    nxt = 1 - derive_accuracy_proportional().subs({phi_: 1, psi_: 1})
+    return sp.simplify(sp.diff(nxt, p_).subs(p_, sp.Rational(1, 2)))
+
+
+def derive_collapse_dimension_ratio() -> sp.Expr:
+    """Slope < 1 (chance accuracy attracts: collapse) iff d/n > this ratio: 2 mu^4/pi."""
+    gamma = sp.Symbol("gamma", positive=True)  # d/n
+    slope = derive_iteration_slope().subs(d_, gamma * n_)
+    (root,) = sp.solve(sp.Eq(slope, 1), gamma)
+    return sp.simplify(root)
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+def validate_verifier(p, phi, psi) -> dict[str, np.ndarray]:
+    args = broadcast(p=param("p", p, lo=0, hi=1), phi=param("phi", phi, lo=0, hi=1),
+                     psi=param("psi", psi, lo=0, hi=1))
+    if np.any((args["phi"] == 0) & (args["psi"] == 0)):
+        raise ValueError("phi and psi must not both be 0: a verifier with phi = psi = 0 keeps "
+                         "nothing (phi, psi in [0, 1], phi + psi > 0)")
+    return args
+
+
+def _verifier(phi, psi) -> dict[str, np.ndarray]:
+    args = validate_verifier(0.0, phi, psi)
+    return {"phi": args["phi"], "psi": args["psi"]}
+
+
+def validate_kept(p, phi, psi) -> dict[str, np.ndarray]:
+    """Validate and require kept_fraction > 0 (p = 0 with phi = 0, or p = 1 with psi = 0, keep
+    nothing)."""
+    args = validate_verifier(p, phi, psi)
+    if np.any(_numeric("kept")(**args) <= 0):
+        raise ValueError("p, phi, psi keep nothing (kept_fraction = 0): need phi > 0 when p = 0 "
+                         "and psi > 0 when p = 1")
+    return args
+
+
+def validate_classifier(p, phi, psi, mu, d, n) -> dict[str, np.ndarray]:
+    """Validation shared with :mod:`sim.verification` (mu > 0, integers d >= 1 and n >= 1)."""
+    return broadcast(**validate_kept(p, phi, psi), mu=param("mu", mu, lo=0, lo_open=True),
+                     d=param("d", d, lo=1, integer=True), n=param("n", n, lo=1, integer=True))
+
+
+def validate_zipf(T, beta, N, k, p, phi, psi) -> dict[str, np.ndarray]:
+    """Validation shared with :mod:`sim.verification` (integers T >= 0, N >= 1, 0 <= k <= N)."""
+    N = param("N", N, lo=1, integer=True)
+    return broadcast(T=param("T", T, lo=0, integer=True), beta=param("beta", beta, lo=0,
+                     lo_open=True), N=N, k=param("k", k, lo=0, hi=N, integer=True),
+                     **validate_verifier(p, phi, psi))
+
+
+# --- numeric functions ---------------------------------------------------------------------------
+
+@functools.cache
+def _numeric(what: str):
+    symbols = {"kept": [p_, phi_, psi_], "noise": [p_, phi_, psi_], "critical": [phi_, psi_],
+               "proportional": [p_, phi_, psi_, mu_, d_, n_], "phi": [mu_]}[what]
+    expr = {"kept": derive_kept_fraction, "noise": derive_effective_noise,
+            "critical": derive_critical_noise, "proportional": derive_accuracy_proportional,
+            "phi": lambda: _Phi(mu_)}[what]()
+    return numeric(expr, symbols)
+
+
+def kept_fraction(*, p, phi, psi) -> np.ndarray:
+    """Fraction of generated samples the verifier keeps: p psi + (1 - p) phi [exact] (THEORY 5)."""
+    return _numeric("kept")(**validate_verifier(p, phi, psi))
+
+
+def effective_noise(*, p, phi, psi) -> np.ndarray:
+    """Label-error rate among kept samples: p psi/(p psi + (1 - p) phi) [exact] (THEORY 5).
+
+    Raises ValueError where nothing is kept (kept_fraction = 0)."""
+    return _numeric("noise")(**validate_kept(p, phi, psi))
+
+
+def critical_noise(*, phi, psi) -> np.ndarray:
+    """Generator error above which the kept labels are mostly wrong: phi/(phi + psi)
+    = 1/(1 + psi/phi) [exact] (BMC's breakdown point p_*; THEORY 5). Equals 1 when psi = 0."""
+    return _numeric("critical")(**_verifier(phi, psi))
+
+
+def accuracy_limit(*, p, phi, psi, mu) -> np.ndarray:
+    """Large-sample (n -> inf at fixed d) accuracy on real data [asymp]: Phi(mu) (Bayes) when
+    p < critical_noise, 1/2 at it, 1 - Phi(mu) above (THEORY 5, BMC's phase transition).
+
+    Holds for the averaging classifier and for ridge / logistic regression on the kept data."""
+    args = validate_kept(p, phi, psi)
+    mu = param("mu", mu, lo=0, lo_open=True)
+    args = broadcast(**args, mu=mu)
+    a = 1 - 2 * _numeric("noise")(p=args["p"], phi=args["phi"], psi=args["psi"])
+    bayes = _numeric("phi")(mu=args["mu"])
+    return np.where(a > 0, bayes, np.where(a < 0, 1 - bayes, 0.5))
+
+
+def accuracy_proportional(*, p, phi, psi, mu, d, n) -> np.ndarray:
+    """Accuracy of the averaging classifier trained on what the verifier kept of ``n`` generated
+    samples, in the proportional limit n, d -> inf with d/n fixed [asymp]:
+
+        Phi((1 - 2q) mu / sqrt((1 - 2q)^2 + d/(n f mu^2))),  q = effective_noise, f = kept_fraction
+
+    (derived in :func:`derive_accuracy_proportional`). At finite n it is within O(n^-1/2) of
+    :func:`accuracy`."""
+    return _numeric("proportional")(**validate_classifier(p, phi, psi, mu, d, n))
+
+
+# --- exact finite-n accuracy of the averaging classifier -----------------------------------------
+
+_NODES = 64  # Gauss-Hermite nodes per dimension
+_GRID = 2049  # F(c) is computed at most here (cubic spline in between)
+_TAIL = 1e-16  # binomial mass left out at each end
+_MAX_N = 801  # kept counts at which E[F | N kept] is computed (interpolated between)
+
+
+@functools.cache
+def _quadrature(d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nodes for E over g ~ N(0,1) and R ~ chi2_{d-1}: R = F^{-1}(Phi(z)), z ~ N(0,1) (quantile
+    transform, smooth in z), both on probabilists' Gauss-Hermite nodes."""
+    z, w = hermegauss(_NODES if d >= 10 else 2 * _NODES)
+    w = w / w.sum()
+    r = np.where(z < 0, stats.chi2.ppf(stats.norm.cdf(z), d - 1),
+                 stats.chi2.isf(stats.norm.sf(z), d - 1))
+    return z, w, r
+
+
+def _F(c: np.ndarray, mu: float, d: int) -> np.ndarray:
+    """F(c) = E Phi(mu U/sqrt(U^2 + R)), U = c + g, g ~ N(0,1), R ~ chi2_{d-1}: the accuracy of
+    the averaging classifier given c = mu S/sqrt(N) (S = sum of the kept +-1 signs, N kept)."""
+    if d == 1:  # R = 0: w is +-mu, right with probability P(U > 0) = Phi(c)
+        return special.ndtr(mu) * special.ndtr(c) + special.ndtr(-mu) * special.ndtr(-c)
+    z, w, r = _quadrature(d)
+    u = c[:, None] + z[None, :]
+    cos = u[:, :, None] / np.sqrt(u[:, :, None] ** 2 + r[None, None, :])
+    return np.einsum("cgr,g,r->c", special.ndtr(mu * cos), w, w)
+
+
+def _log_binom(k: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
+    return (special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
+            + special.xlogy(k, q) + special.xlog1py(n - k, -q))
+
+
+def _support(n: int, q: float) -> tuple[int, int]:
+    """Integer range holding all but 2 * _TAIL of Binomial(n, q)."""
+    if q in (0.0, 1.0):
+        return round(n * q), round(n * q)
+    lo, hi = int(stats.binom.ppf(_TAIL, n, q)), int(stats.binom.isf(_TAIL, n, q)) + 1
+    return max(lo, 0), min(hi, n)
+
+
+def _exact_one(p: float, phi: float, psi: float, mu: float, d: int, n: int) -> float:
+    f = float(_numeric("kept")(p=p, phi=phi, psi=psi))
+    q = float(_numeric("noise")(p=p, phi=phi, psi=psi))
+    none = (1 - f) ** n  # nothing kept: w = 0, a coin flip
+    lo, hi = _support(n, f)
+    lo = max(lo, 1)
+    if hi < lo:
+        return 0.5
+    every = np.arange(lo, hi + 1)
+    kept = every if every.size <= _MAX_N else np.unique(
+        np.linspace(lo, hi, _MAX_N).round().astype(np.int64))
+    # number wrong among N kept: K = K0(N) + j, j = 0..J-1 covers Binomial(N, q)
+    sd = np.sqrt(kept * q * (1 - q))
+    k0 = np.clip(np.floor(kept * q - 9 * sd - 1), 0, None)
+    K = k0[:, None] + np.arange(int(np.ceil(18 * sd.max() + 3)))[None, :]
+    valid = K <= kept[:, None]
+    K = np.where(valid, K, kept[:, None])
+    c = mu * (kept[:, None] - 2 * K) / np.sqrt(kept[:, None])
+    values, where = np.unique(c, return_inverse=True)
+    if values.size <= _GRID:
+        Fc = _F(values, mu, d)[where].reshape(c.shape)
+    else:
+        grid = np.linspace(values[0], values[-1], _GRID)
+        Fc = interpolate.CubicSpline(grid, _F(grid, mu, d))(c)
+    wK = np.where(valid, np.exp(_log_binom(K, kept[:, None], q)), 0.0)
+    G = np.sum(wK * Fc, axis=1) / np.sum(wK, axis=1)  # E[F | N kept]
+    wN = np.exp(_log_binom(every, np.float64(n), f))
+    return float(np.sum(wN * np.interp(every, kept, G)) + 0.5 * none)
+
+
+def accuracy(*, p, phi, psi, mu, d, n) -> np.ndarray:
+    """Expected accuracy on fresh real data of the averaging classifier w = mean of y x over the
+    kept samples, for ``n`` generated samples [exact, finite n and d; no Monte Carlo].
+
+    Derivation: given N kept with K wrong labels, N w = S mu + sqrt(N) g (S = N - 2K, g ~ N(0, I_d)
+    independent: each y z is standard normal whatever the label), so the accuracy
+    Phi(w.mu/||w||) = Phi(mu U/sqrt(U^2 + R)) with U = mu S/sqrt(N) + g1 ~ N(c, 1) and
+    R = ||g_perp||^2 ~ chi2_{d-1} independent. Hence accuracy = E_{N, K} F(mu S/sqrt(N)) with
+    N ~ Bin(n, f), K | N ~ Bin(N, q), and accuracy 1/2 when N = 0 (w = 0: a coin flip).
+    F is computed by 64 x 64 Gauss-Hermite quadrature (128 x 128 for d < 10; R through its
+    quantile transform) at every value of c, or, beyond 2049 values, on a grid with a cubic spline
+    between; binomial tails below 1e-16 are dropped, and when N has more than 801 likely values
+    E[F | N] is interpolated in N. Numerical error below 1e-7 for d >= 10, about 1e-6 at d = 5 and
+    up to 1e-3 at d = 2 (the integrand is sharp near U = 0 when R is small; measured against
+    higher-order quadrature). d = 1 is closed form.
+    """
+    args = validate_classifier(p, phi, psi, mu, d, n)
+    out = [_exact_one(*(v.flat[i].item() for v in args.values())) for i in range(args["p"].size)]
+    return np.asarray(out, dtype=np.float64).reshape(args["p"].shape)
+
+
+# --- iterated generate -> verify -> retrain ------------------------------------------------------
+
+def iterated_error(*, p, phi, psi, mu, d, n, generations) -> np.ndarray:
+    """Error rate on real data of the generator at generations 0..``generations`` (last axis) when
+    each generation's averaging classifier, trained on the verified data of ``n`` samples from the
+    previous one, becomes the next generator (mislabelling independently at its error rate):
+
+        p_{k+1} = 1 - accuracy_proportional(p_k, phi, psi, mu, d, n)       [asymp, proportional]
+
+    In the proportional limit each generation's error rate concentrates, so the recursion is on
+    numbers, not distributions. Without a verifier (phi = psi = 1), p = 1/2 is a fixed point, and
+    it attracts (the loop collapses to chance) iff d/n > 2 mu^4/pi
+    (:func:`collapse_dimension_ratio`); otherwise the error settles at a degraded fixed point.
+    With a verifier that rejects wrong labels (psi << phi) the error drops toward that of a
+    classifier trained on clean data, and toward Bayes, 1 - Phi(mu), as n/d grows.
+    """
+    args = validate_classifier(p, phi, psi, mu, d, n)
+    G = int(param("generations", generations, lo=0, integer=True))
+    step = _numeric("proportional")
+    errs = [args["p"]]
+    for _ in range(G):
+        prev = errs[-1]
+        kept = _numeric("kept")(p=prev, phi=args["phi"], psi=args["psi"])
+        # a generator that nothing passes leaves the data (and the error) unchanged
+        safe = np.where(kept > 0, prev, 0.5)
+        nxt = 1 - step(**{**args, "p": safe})
+        errs.append(np.where(kept > 0, nxt, prev))
+    return np.stack(errs, axis=-1)
+
+
+def collapse_dimension_ratio(*, mu) -> np.ndarray:
+    """d/n above which the verifier-free loop is attracted to chance accuracy: 2 mu^4/pi [asymp]
+    (from the slope of the recursion at p = 1/2; :func:`derive_collapse_dimension_ratio`)."""
+    mu = param("mu", mu, lo=0, lo_open=True)
+    return numeric(derive_collapse_dimension_ratio(), [mu_])(mu=mu)
+
+
+# --- memorising Zipf model with a verifier -------------------------------------------------------
+
+def zipf_probs(N: int, beta: float) -> np.ndarray:
+    """p_i = i^-beta / sum_{j<=N} j^-beta, i = 1..N (float64)."""
+    w = np.arange(1, N + 1, dtype=np.float64) ** -float(beta)
+    return w / w.sum()
+
+
+def zipf_terms(probs: jax.Array, k: int, p, phi, psi) -> tuple[jax.Array, jax.Array]:
+    """(r_i, q_i): per-draw probability that query i is drawn and kept, and the wrong share among
+    its kept answers (0 where nothing of query i can be kept). Shared with the simulator."""
+    known = jnp.arange(1, probs.shape[0] + 1) <= k
+    right = jnp.where(known, 1 - p, 0.0)
+    keep = right * phi + (1 - right) * psi
+    q = jnp.where(keep > 0, (1 - right) * psi / jnp.where(keep > 0, keep, 1.0), 0.0)
+    return probs * keep, q
+
+
+@functools.partial(jax.jit, static_argnames=("N",))
+def _zipf_error(T, beta, k, p, phi, psi, *, N):
+    probs = jnp.arange(1, N + 1, dtype=jnp.float64) ** -beta
+    probs = probs / probs.sum()
+    r, q = zipf_terms(probs, k, p, phi, psi)
+    return jnp.sum(probs * (q + (1 - q) * jnp.exp(T * jnp.log1p(-r))))
+
+
+def zipf_error(*, T, beta, N, k, p, phi, psi) -> np.ndarray:
+    """P(wrong answer on a fresh real query) of a memorising learner trained on the verified part
+    of T generated (query, answer) pairs [exact]:
+
+        sum_{i<=N} p_i [q_i + (1 - q_i)(1 - r_i)^T]
+
+    (model, r_i and q_i in the module docstring; ToT's memorising learner with BMC's verifier).
+    phi = psi = 1 is no curation; phi = 1, psi = 0 is execution feedback (only right answers kept),
+    which gives sum_i p_i (1 - p_i a_i)^T with no floor.
+    """
+    args = validate_zipf(T, beta, N, k, p, phi, psi)
+    out = np.empty(args["T"].shape)
+    with jax.enable_x64(True):
+        for idx in np.ndindex(out.shape):
+            v = {name: a[idx] for name, a in args.items()}
+            out[idx] = float(_zipf_error(float(v["T"]), float(v["beta"]), int(v["k"]),
+                                         float(v["p"]), float(v["phi"]), float(v["psi"]),
+                                         N=int(v["N"])))
+    return out
