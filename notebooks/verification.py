@@ -71,4 +71,4 @@ for phi, psi in [(1.0, 1.0), (1.0, 0.2), (1.0, 0.0)]:
           np.round(V.zipf_error(T=T, beta=1.5, N=200, k=50, p=0.2, phi=phi, psi=psi), 4))
 print("simulated (phi=0.9, psi=0.2, T=10, 300):",
       S.zipf_error(key, T=np.array([10, 300]), beta=1.5, N=200, k=50, p=0.2, phi=0.9, psi=0.2,
-                   seeds=1024).mean)
+                   seeds=512).mean)

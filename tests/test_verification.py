@@ -142,6 +142,18 @@ def test_chunking_does_not_change_the_numbers(key):
     np.testing.assert_allclose(a.mean, b.mean, rtol=1e-12)
 
 
+@pytest.mark.slow
+def test_float32_agrees_with_float64(key):
+    import jax
+
+    args = dict(p=0.3, phi=0.9, psi=0.3, mu=1.0, d=50, n=1000)
+    with jax.enable_x64(False):
+        single = S.accuracy(key, **args, seeds=SEEDS)
+    double = S.accuracy(key, **args, seeds=SEEDS)
+    assert abs(single.mean - double.mean) <= Z * math.hypot(single.stderr, double.stderr)
+    assert abs(single.z(V.accuracy(**args))) <= Z
+
+
 def test_proportional_limit_is_approached():
     # fixed d/n = 1/2: |exact - proportional| shrinks as n grows
     gaps = [abs(V.accuracy(p=0.3, phi=0.9, psi=0.3, mu=1.0, d=n // 2, n=n)
@@ -188,7 +200,7 @@ def test_iterated_loop(key):
 @pytest.mark.slow
 @pytest.mark.parametrize("loss", S.LOSSES)
 def test_trained_classifier_reaches_the_limit(key, loss):
-    args = dict(p=np.array([0.3, 0.8]), phi=0.9, psi=0.3, mu=1.0, d=10, n=4000)
+    args = dict(p=np.array([0.3, 0.95]), phi=0.9, psi=0.3, mu=1.0, d=10, n=4000)
     est = S.trained_accuracy(key, **args, loss=loss, seeds=32)
     np.testing.assert_allclose(est.mean, V.accuracy_limit(p=args["p"], phi=0.9, psi=0.3, mu=1.0),
                                atol=0.01)
@@ -241,9 +253,11 @@ def test_zipf_floors():
 def test_zipf_matches_simulation(key):
     args = dict(T=np.array([10, 300]), beta=1.5, N=200, k=50, p=0.2, phi=0.9, psi=0.2)
     theory = V.zipf_error(**args)
-    suff = S.zipf_error(key, **args, seeds=1024)
-    raw = S.zipf_error_raw(key, **args, seeds=1024)
-    assert np.all(np.abs(suff.z(theory)) <= Z) and np.all(np.abs(raw.z(theory)) <= Z)
+    suff = S.zipf_error(key, **args, seeds=512)
+    raw = S.zipf_error_raw(key, **{**args, "T": 300}, seeds=512)
+    assert np.all(np.abs(suff.z(theory)) <= Z) and abs(raw.z(theory[1])) <= Z
+    # the two samplers agree with each other (independent draws)
+    assert abs(raw.mean - suff.mean[1]) <= Z * math.hypot(raw.stderr, suff.stderr[1])
 
 
 # --- bad input ------------------------------------------------------------------------------------
