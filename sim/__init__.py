@@ -5,6 +5,6 @@ Simulations run in the caller's JAX precision (float32 by default; float64 after
 ``jax.config.update("jax_enable_x64", True)``), batched over seeds and sharded over all devices.
 """
 
-from sim._montecarlo import Estimate, monte_carlo
+from sim._montecarlo import Estimate, monte_carlo, sample_seeds
 
-__all__ = ["Estimate", "monte_carlo"]
+__all__ = ["Estimate", "monte_carlo", "sample_seeds"]

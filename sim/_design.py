@@ -10,6 +10,16 @@ data set (X = Z Sigma^1/2, Y = X w + E) is therefore equivalent, for every estim
     A = R Sigma^1/2,   y = A w + g,   g_i ~ N(0, s^2) for i < T, 0 otherwise,
 
 whose cost does not depend on T. Rows i >= T of A and y are zero (rank-deficient designs).
+
+OLS refits (T >= d) need even less. The refit moves the model by pinv(X) E, whose law given
+W = Z'Z is N(0, s^2 Sigma^-1/2 W^-1 Sigma^-1/2). For Sigma = I this law is rotation invariant
+(O W O' ~ W), so its direction is uniform and independent of its norm, and
+||v||^2 = s^2 g'W^-1 g ~ s^2 ||g||^2 (W^-1)_11 with 1/(W^-1)_11 ~ chi2_{T-d+1} (a Schur complement
+of a Wishart matrix) independent of g ~ N(0, I_d). Hence, in law,
+
+    pinv(X) E = Sigma^-1/2 s g / sqrt(chi2_{T-d+1})        (a multivariate t increment),
+
+d + 1 random numbers per refit (:func:`ols_increment`); E||v||^2 = s^2 d/(T - d - 1) as it must.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-__all__ = ["bartlett_factor", "raw_factor", "reduced_regression_data"]
+__all__ = ["bartlett_factor", "ols_increment", "raw_factor", "reduced_regression_data"]
 
 
 def bartlett_factor(key: jax.Array, *, T, d: int) -> jax.Array:
@@ -66,3 +76,15 @@ def reduced_regression_data(key: jax.Array, *, w: jax.Array, sqrt_spectrum: jax.
         g = noise * jax.random.normal(k_noise, (d,)) * (jnp.arange(d) < T)
     a = r * sqrt_spectrum[None, :]
     return a, a @ w + g
+
+
+def ols_increment(key: jax.Array, *, T, d: int, noise) -> jax.Array:
+    """pinv(Z) E in law for Z (T x d) iid N(0, 1), T >= d, E ~ N(0, noise^2 I_T).
+
+    ``noise * g / sqrt(chi2_{T-d+1})`` (see the module docstring); scale by Sigma^-1/2 for a
+    design with covariance Sigma. ``T`` may be traced.
+    """
+    k_dir, k_chi = jax.random.split(key)
+    g = jax.random.normal(k_dir, (d,))
+    chi2 = 2.0 * jax.random.gamma(k_chi, (jnp.asarray(T, g.dtype) - d + 1) / 2)
+    return noise * g / jnp.sqrt(chi2)

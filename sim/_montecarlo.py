@@ -7,8 +7,8 @@ simulator uses:
   the chunk size or the number of devices;
 * seeds are processed ``batch_size`` per device at a time (``lax.map`` over chunks of a ``vmap``),
   which bounds memory;
-* the seed axis of each chunk is sharded over all visible devices (``jax.sharding``), so the same
-  call runs on a laptop, one GPU or several;
+* the seed axis of each chunk is sharded over all visible devices (``jax.shard_map`` on a
+  ``jax.sharding.Mesh``), so the same call runs on a laptop, one GPU or several;
 * ``params`` are traced (a sweep over their values compiles once), ``static`` ones fix shapes.
 """
 
@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import Mesh, PartitionSpec
 
-__all__ = ["DEFAULT_BATCH_SIZE", "Estimate", "monte_carlo", "seed_keys", "summarize"]
+__all__ = ["DEFAULT_BATCH_SIZE", "Estimate", "monte_carlo", "sample_seeds", "seed_keys", "summarize"]
 
 DEFAULT_BATCH_SIZE = 256
 
@@ -67,8 +67,40 @@ def _runner(one_seed: Callable, frozen_static: tuple, devices: tuple) -> Callabl
 
     if len(devices) == 1:
         return jax.jit(run)
+    # shard_map: every device runs the plain per-device program on its slice of the seed axis
+    # (no automatic partitioning of the while loops and conds inside one seed's simulation).
     mesh = Mesh(np.array(devices), ("seeds",))
-    return jax.jit(run, in_shardings=(NamedSharding(mesh, PartitionSpec(None, "seeds")), None))
+    seeds_axis = PartitionSpec(None, "seeds")
+    return jax.jit(jax.shard_map(run, mesh=mesh, in_specs=(seeds_axis, PartitionSpec()),
+                                 out_specs=seeds_axis, check_vma=False))
+
+
+def sample_seeds(
+    one_seed: Callable[..., jax.Array],
+    key: jax.Array,
+    *,
+    seeds: int,
+    static: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    batch_size: int | None = None,
+    devices: Sequence[jax.Device] | None = None,
+) -> np.ndarray:
+    """Per-seed results of ``one_seed(key_i, **static, **params)``, i = 0..seeds-1 (see below)."""
+    seeds = int(seeds)
+    if seeds < 1:
+        raise ValueError(f"seeds must be an integer >= 1, got {seeds}")
+    if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    devices = tuple(devices or jax.devices())
+    n_dev = len(devices)
+    per_dev = min(int(batch_size or DEFAULT_BATCH_SIZE), math.ceil(seeds / n_dev))
+    width = per_dev * n_dev
+    chunks = math.ceil(seeds / width)
+    keys = seed_keys(key, 0, chunks * width).reshape(chunks, width)
+    dtype = jnp.zeros(()).dtype  # float32, or float64 under x64
+    traced = {k: jnp.asarray(v, dtype=dtype) for k, v in (params or {}).items()}
+    out = _runner(one_seed, tuple(sorted((static or {}).items())), devices)(keys, traced)
+    return np.asarray(out).reshape(chunks * width, *np.shape(out)[2:])[:seeds]
 
 
 def monte_carlo(
@@ -89,19 +121,7 @@ def monte_carlo(
     once; ``devices`` (default: all visible) share the seed axis. The result for a given key
     does not depend on either.
     """
-    seeds = int(seeds)
-    if seeds < 2:
+    if int(seeds) < 2:
         raise ValueError(f"seeds must be an integer >= 2, got {seeds}")
-    if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    devices = tuple(devices or jax.devices())
-    n_dev = len(devices)
-    per_dev = min(int(batch_size or DEFAULT_BATCH_SIZE), math.ceil(seeds / n_dev))
-    width = per_dev * n_dev
-    chunks = math.ceil(seeds / width)
-    keys = seed_keys(key, 0, chunks * width).reshape(chunks, width)
-    dtype = jnp.zeros(()).dtype  # float32, or float64 under x64
-    traced = {k: jnp.asarray(v, dtype=dtype) for k, v in (params or {}).items()}
-    out = _runner(one_seed, tuple(sorted((static or {}).items())), devices)(keys, traced)
-    samples = np.asarray(out).reshape(chunks * width, *np.shape(out)[2:])[:seeds]
-    return summarize(samples)
+    return summarize(sample_seeds(one_seed, key, seeds=seeds, static=static, params=params,
+                                  batch_size=batch_size, devices=devices))

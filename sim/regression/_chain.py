@@ -6,9 +6,10 @@ lam = 0) on T samples labelled by the n-th generation. The error is the exact po
 ``(w_pred - w0)' Sigma (w_pred - w0)`` from the known spectrum, so the only noise is the training
 noise. Generations are a ``lax.scan``; seeds go through :func:`sim._montecarlo.monte_carlo`.
 
-Two samplers feed the same fitting code: ``"sufficient"`` draws each data set's Bartlett factor
-and projected noise directly (cost O(d^2) to draw and O(d^2)-O(d^3) to fit, independent of T and
-T0), ``"raw"`` draws the T x d design and reduces it by QR (the reference it must agree with).
+Two samplers: ``"sufficient"`` draws what the fit depends on, at a cost independent of T and T0:
+an OLS refit (T >= d) as its exact multivariate-t increment (O(d)), anything else (ridge, T < d)
+through the Bartlett-reduced design (O(d^2) to draw, O(d^3) to fit); ``"raw"`` draws the T x d
+design and reduces it by QR (the reference the sufficient sampler must agree with in law).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_factor, cho_solve, solve_triangular
 
-from sim._design import reduced_regression_data
+from sim._design import ols_increment, reduced_regression_data
 from sim._montecarlo import Estimate, monte_carlo
 from theory._checks import choice, param
 from theory.regression._domain import (
@@ -56,33 +57,60 @@ def _ridge(a: jax.Array, y: jax.Array, T, lam) -> jax.Array:
     return jax.lax.cond(lam > 0, penalised, lambda _: _min_norm(a, y, T), None)
 
 
-def _chain_seed(key, *, raw, downstream, T0_raw, T_raw, spectrum, w0, T0, sigma0, active, T,
-                lam, sigma):
-    """Risk of one seed's chain; ``T0``, ``sigma0``, ``active``: per-generation arrays."""
+def _refit(key, w, *, sqrt_l, T, noise, lam, raw_T=None):
+    """Refit on T fresh samples labelled by ``w`` with noise: ridge (lam > 0) or min-norm/OLS.
+
+    Sufficient sampler: an OLS refit (lam = 0, T >= d) is ``w`` plus its exact multivariate-t
+    increment; otherwise the Bartlett-reduced design. Raw sampler (``raw_T``: static T): the
+    QR-reduced raw design.
+    """
+    d = w.shape[0]
+
+    def via_design(_):
+        a, y = reduced_regression_data(key, w=w, sqrt_spectrum=sqrt_l, noise=noise,
+                                       T=T if raw_T is None else raw_T, raw=raw_T is not None)
+        return _ridge(a, y, T, lam)
+
+    def via_increment(_):
+        return w + ols_increment(key, T=T, d=d, noise=noise) / sqrt_l
+
+    if raw_T is not None:
+        return via_design(None)
+    return jax.lax.cond((lam == 0) & (T >= d), via_increment, via_design, None)
+
+
+def _chain_seed(key, *, raw_sizes, spectrum, w0, T, noise, lam, active):
+    """Population risk of one seed's chain.
+
+    The chain is a sequence of refits (step k fits T[k] samples labelled by the previous model
+    with noise ``noise[k]`` and penalty ``lam[k]``): the n generators (lam = 0), then the
+    downstream model. Inactive steps (``active[k] = 0``) leave the model unchanged, so chains of
+    different lengths share one compiled function. The raw sampler needs static sizes
+    (``raw_sizes``) and unrolls the steps.
+    """
     sqrt_l = jnp.sqrt(spectrum)
-    k_chain, k_down = jax.random.split(key)
+    keys = jax.random.split(key, T.shape[0])
 
-    def generation(w, inputs):
-        k, t0, s0, on = inputs
-        a, y = reduced_regression_data(k, w=w, sqrt_spectrum=sqrt_l,
-                                       T=T0_raw if raw else t0, noise=s0, raw=raw)
-        return jnp.where(on > 0, _min_norm(a, y, t0), w), None
+    def step(w, inputs):
+        k, t, s, l, on, raw_t = inputs
+        refit = _refit(k, w, sqrt_l=sqrt_l, T=t, noise=s, lam=l, raw_T=raw_t)
+        return jnp.where(on > 0, refit, w)
 
-    keys = jax.random.split(k_chain, T0.shape[0])
-    w_n, _ = jax.lax.scan(generation, w0, (keys, T0, sigma0, active))
-    if downstream:
-        a, y = reduced_regression_data(k_down, w=w_n, sqrt_spectrum=sqrt_l,
-                                       T=T_raw if raw else T, noise=sigma, raw=raw)
-        w_n = _ridge(a, y, T, lam)
-    return jnp.sum(spectrum * (w_n - w0) ** 2)
+    if raw_sizes is None:
+        w, _ = jax.lax.scan(lambda w, x: (step(w, (*x, None)), None), w0,
+                            (keys, T, noise, lam, active))
+    else:
+        w = w0
+        for i, raw_t in enumerate(raw_sizes):
+            w = step(w, (keys[i], T[i], noise[i], lam[i], active[i], raw_t))
+    return jnp.sum(spectrum * (w - w0) ** 2)
 
 
 def _simulate(key, *, spectrum, w0, gens, T, lam, sigma, downstream, seeds, sampler,
               batch_size) -> Estimate:
     """Loop over the broadcast parameter grid; one compiled chain serves every grid point.
 
-    Chains shorter than the longest in the grid are masked (``active``), so a sweep over n
-    compiles once.
+    Chains shorter than the longest in the grid are masked, so a sweep over n compiles once.
     """
     raw = choice("sampler", sampler, SAMPLERS) == "raw"
     seeds = int(param("seeds", seeds, lo=2, integer=True))
@@ -100,15 +128,11 @@ def _simulate(key, *, spectrum, w0, gens, T, lam, sigma, downstream, seeds, samp
         else:
             on = (np.arange(n_max) < grid[3][idx]).astype(float)
             t0, s0 = np.full(n_max, float(grid[4][idx])), np.full(n_max, float(grid[5][idx]))
-        static = dict(raw=raw, downstream=downstream, T0_raw=None, T_raw=None)
-        if raw:
-            if np.unique(t0).size > 1:
-                raise ValueError("sampler 'raw' needs the same T0 in every generation")
-            static.update(T0_raw=int(t0[0]) if n_max else None, T_raw=int(t))
-        params = dict(spectrum=spectrum, w0=w0, T0=t0, sigma0=s0, active=on, T=t, lam=lam_i,
-                      sigma=s)
-        est = monte_carlo(_chain_seed, key, seeds=seeds, static=static, params=params,
-                          batch_size=batch_size)
+        steps = dict(T=np.append(t0, t), noise=np.append(s0, s),
+                     lam=np.append(np.zeros(n_max), lam_i), active=np.append(on, float(downstream)))
+        raw_sizes = tuple(int(v) for v in steps["T"]) if raw else None
+        est = monte_carlo(_chain_seed, key, seeds=seeds, static=dict(raw_sizes=raw_sizes),
+                          params=dict(spectrum=spectrum, w0=w0, **steps), batch_size=batch_size)
         means[idx], errs[idx] = est.mean, est.stderr
     return Estimate(means, errs, seeds)
 
