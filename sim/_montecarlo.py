@@ -24,7 +24,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, PartitionSpec
 
-__all__ = ["DEFAULT_BATCH_SIZE", "Estimate", "monte_carlo", "sample_seeds", "seed_keys", "summarize"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE", "Estimate", "monte_carlo", "sample_seeds", "seed_keys", "summarize",
+]
 
 DEFAULT_BATCH_SIZE = 256
 
