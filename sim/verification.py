@@ -42,8 +42,8 @@ from theory.verification import (
 )
 
 __all__ = [
-    "LOSSES", "accuracy", "accuracy_raw", "effective_noise", "iterated_error", "kept_fraction",
-    "trained_accuracy", "zipf_error", "zipf_error_raw",
+    "LOSSES", "accuracy", "accuracy_proportional", "accuracy_raw", "effective_noise",
+    "iterated_error", "kept_fraction", "trained_accuracy", "zipf_error", "zipf_error_raw",
 ]
 
 LOSSES = ("logistic", "squared")
@@ -143,6 +143,10 @@ def accuracy(key, *, p, phi, psi, mu, d, n, seeds: int, batch_size: int | None =
                  seeds=seeds, batch_size=batch_size)
 
 
+# twin of theory.verification.accuracy_proportional: the finite system that limit approximates
+accuracy_proportional = accuracy
+
+
 def _raw_data(key, p, phi, psi, mu, d, n):
     """n real inputs (mean mu e_1 for class +1), generator labels, verifier mask."""
     ky, kz, kv = jax.random.split(key, 3)
@@ -231,7 +235,7 @@ def iterated_error(key, *, p, phi, psi, mu, d, n, generations, seeds: int,
     generation trains the averaging classifier on the verified data of n samples labelled by the
     previous one (which errs independently at its exact error rate); a ``lax.scan``."""
     args = validate_classifier(p, phi, psi, mu, d, n)
-    G = int(param("generations", generations, lo=1, integer=True))
+    G = int(param("generations", generations, lo=0, integer=True))
     return _grid(_iterated_one, key, args, static=(), seeds=seeds, batch_size=batch_size,
                  extra_static={"generations": G})
 
