@@ -374,6 +374,11 @@ def iterated_error(*, p, phi, psi, mu, d, n, generations) -> np.ndarray:
     (:func:`collapse_dimension_ratio`); otherwise the error settles at a degraded fixed point.
     With a verifier that rejects wrong labels (psi << phi) the error drops toward that of a
     classifier trained on clean data, and toward Bayes, 1 - Phi(mu), as n/d grows.
+
+    When the loop improves: p_{k+1} < p_k iff accuracy_proportional(p_k) > 1 - p_k (the classifier
+    trained on the curated data beats its generator). The map p -> p' is increasing (q grows
+    with p, and with phi >= psi fewer samples are kept), so the errors move monotonically to the
+    nearest fixed point in the direction of the first step.
     """
     args = validate_classifier(p, phi, psi, mu, d, n)
     G = int(param("generations", generations, lo=0, integer=True))
