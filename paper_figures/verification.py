@@ -71,24 +71,24 @@ def accuracy_vs_samples(run, scale):
     n_line = np.unique(np.logspace(1, 5, 200).round())
     n_sim = np.unique(np.logspace(1.3, 5, pick(scale, smoke=3, quick=9, paper=15)).round())
     cases = [(1.0, 1.0, "no verifier"), (1.0, 0.05, "good verifier"),
-             (0.3, 0.6, "bad verifier (prefers wrong answers)")]
+             (0.3, 0.6, "bad verifier (prefers wrong)")]
     fig, (ax,) = new_figure(width=6.4, height=4.6)
     for (phi, psi, label), color in zip(cases, colors(len(cases))):
         crit = float(V.critical_noise(phi=phi, psi=psi))
         theory_line(ax, n_line, V.accuracy_proportional(p=p, phi=phi, psi=psi, mu=mu, d=d,
                                                         n=n_line), color=color,
-                    label=f"{label}: phi={phi}, psi={psi}, p*={crit:.2f}")
+                    label=f"{label} (phi, psi) = ({phi}, {psi}): p*={crit:.2f}")
         ax.axhline(float(V.accuracy_limit(p=p, phi=phi, psi=psi, mu=mu)), color=color, lw=0.8,
                    ls="--")
         sim_markers(ax, n_sim, run(S.accuracy, seed=3, p=p, phi=phi, psi=psi, mu=mu, d=d,
                                    n=n_sim, seeds=seeds), color=color)
-    ax.axhline(1 - p, color="k", lw=1.0, ls="-.", label=f"generator's own accuracy {1 - p}")
+    ax.axhline(1 - p, color="k", lw=1.0, ls="-.", label=f"generator's accuracy {1 - p}")
     _reference(ax, mu)
     ax.set_xscale("log")
     ax.set(xlabel="generated samples n", ylabel="accuracy on real data",
            title=f"Scaling up synthetic data: p={p}, ||mu||={mu}, d={d}\n"
                  "solid: proportional theory; dashed: n -> inf limit; dots: simulation")
-    ax.legend(fontsize=7, loc="center left")
+    ax.legend(fontsize=7, loc="center right")
     return fig
 
 
