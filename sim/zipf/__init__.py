@@ -1,0 +1,24 @@
+"""Simulators of the Zipf memorising model (twins of :mod:`theory.zipf`; ToT, HUT)."""
+
+from sim.zipf._models import (
+    capacity_error,
+    generations_error,
+    memorization_error,
+    mixed_error,
+    narrowed_error,
+    tail_band_error,
+    tail_cut_error,
+)
+from sim.zipf._sampler import raw_counts, tree_counts
+
+__all__ = [
+    "capacity_error",
+    "generations_error",
+    "memorization_error",
+    "mixed_error",
+    "narrowed_error",
+    "raw_counts",
+    "tail_band_error",
+    "tail_cut_error",
+    "tree_counts",
+]

@@ -1,0 +1,165 @@
+"""Simulation twins of the Zipf model against theory (z = 4), samplers, invariances.
+
+All simulations share N = 1000 (one padded shape) to keep the number of compilations small.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+import sim.zipf as sz
+import theory.zipf as tz
+from sim.zipf._sampler import binomial
+from theory.zipf._generations import generation_factor
+from theory.zipf._generations import generations_error as theory_generations
+
+Z_MAX = 4.0
+N = 1000
+BETA = 1.5
+
+
+def check(est, expected, z=Z_MAX):
+    """|mean - theory| <= z stderr (+1e-6: a rare miss of a very likely item can leave every
+    seed identical, stderr 0, while the theory keeps its tiny expected contribution)."""
+    expected = np.asarray(expected)
+    assert np.all(np.abs(est.mean - expected) <= z * est.stderr + 1e-6), (est, expected)
+
+
+# ---------------------------------------------------------------- samplers
+@pytest.mark.parametrize("n,p", [(7.0, 0.3), (60.0, 0.2), (5000.0, 0.45), (1e9, 1e-8),
+                                 (30.0, 0.8)])
+def test_binomial_sampler_matches_binomial_law(n, p):
+    x = np.asarray(jax.jit(lambda k: binomial(k, jnp.full(50_000, n), jnp.full(50_000, p)))(
+        jax.random.key(3)))
+    sd = np.sqrt(n * p * (1 - p))
+    ks = np.arange(max(0, int(n * p - 6 * sd) - 2), int(n * p + 6 * sd) + 3)
+    expected = stats.binom.pmf(ks, n, p) * x.size
+    observed = np.array([(x == k).sum() for k in ks])
+    keep = expected > 5
+    # lump the rest so the chi-square test sees every draw
+    obs = np.append(observed[keep], x.size - observed[keep].sum())
+    exp = np.append(expected[keep], x.size - expected[keep].sum())
+    if exp[-1] < 5:
+        obs, exp = obs[:-1], exp[:-1] * (x.size / exp[:-1].sum())
+    chi2 = np.sum((obs - exp) ** 2 / exp)
+    assert stats.chi2.sf(chi2, len(obs) - 1) > 1e-4
+    assert np.all((x >= 0) & (x <= n) & (x == np.round(x)))
+
+
+def _moments(counts, p, T):
+    """z-scores of mean and covariance entries against the multinomial law."""
+    c = np.asarray(counts, float)
+    reps = c.shape[0]
+    z_mean = (c.mean(0) - T * p) / np.sqrt(T * p * (1 - p) / reps)
+    cov = np.cov(c.T)
+    exact = T * (np.diag(p) - np.outer(p, p))
+    # variance of a sample covariance entry ~ (S_ii S_jj + S_ij^2) / reps
+    se = np.sqrt((np.outer(np.diag(exact), np.diag(exact)) + exact**2) / reps)
+    return z_mean, (cov - exact) / se
+
+
+def test_tree_and_raw_samplers_are_multinomial(key):
+    p = np.array([0.4, 0.25, 0.15, 0.1, 0.05, 0.03, 0.02, 0.0])
+    T, reps = 20, 20_000
+    keys = jax.random.split(key, reps)
+    w = jnp.asarray(p)
+    tree = jax.jit(jax.vmap(lambda k: sz.tree_counts(k, w, T)))(keys)
+    raw = jax.jit(jax.vmap(lambda k: sz.raw_counts(k, w, T)))(keys)
+    for counts in (tree, raw):
+        assert np.all(np.asarray(counts).sum(1) == T) and np.all(np.asarray(counts)[:, -1] == 0)
+        z_mean, z_cov = _moments(np.asarray(counts)[:, :-1], p[:-1], T)
+        assert np.max(np.abs(z_mean)) < 4.5 and np.max(np.abs(z_cov)) < 4.5
+    # zero-count pattern (what the memoriser sees): same law, two-sample z on unseen mass
+    unseen = [np.asarray(jnp.sum(jnp.where(c == 0, w, 0), 1)) for c in (tree, raw)]
+    se = np.sqrt((unseen[0].var() + unseen[1].var()) / reps)
+    assert abs(unseen[0].mean() - unseen[1].mean()) < Z_MAX * se
+    np.testing.assert_allclose(unseen[0].mean(), np.sum(p * (1 - p) ** T), rtol=0.02)
+
+
+# ---------------------------------------------------------------- twins against theory
+def test_memorization_error(key):
+    T = np.array([3, 100, 10_000])
+    check(sz.memorization_error(key, beta=BETA, T=T, N=N, seeds=300),
+          tz.memorization_error(beta=BETA, T=T, N=N))
+
+
+def test_memorization_error_T_1e9_is_routine(key):
+    est = sz.memorization_error(key, beta=1.2, T=1e9, N=N, seeds=50)
+    check(est, tz.memorization_error(beta=1.2, T=1e9, N=N))
+
+
+def test_tail_cut_and_narrowed(key):
+    T = np.array([50, 5000])
+    check(sz.tail_cut_error(key, beta=BETA, T=T, k=20, N=N, seeds=300),
+          tz.tail_cut_error(beta=BETA, T=T, k=20, N=N))
+    check(sz.narrowed_error(key, beta=BETA, beta_ai=2.5, T=T, N=N, seeds=300),
+          tz.narrowed_error(beta=BETA, beta_ai=2.5, T=T, N=N))
+
+
+def test_mixed_and_band(key):
+    T = np.array([1000, 100_000])  # pi T integer
+    check(sz.mixed_error(key, beta=BETA, T=T, k=20, pi=0.1, N=N, seeds=300),
+          tz.mixed_error(beta=BETA, T=T, k=20, pi=0.1, N=N))
+    check(sz.tail_band_error(key, beta=BETA, T=T, k=20, pi=0.1, j=100, N=N, seeds=300),
+          tz.tail_band_error(beta=BETA, T=T, k=20, pi=0.1, j=100, N=N))
+
+
+def test_capacity(key):
+    T = np.array([100, 10_000])
+    oracle = sz.capacity_error(key, beta=BETA, T=T, d=50, N=N, seeds=200)
+    check(oracle, tz.capacity_error(beta=BETA, T=T, d=50, N=N))
+    counts = sz.capacity_error(key, beta=BETA, T=T, d=50, N=N, ranking="counts", seeds=200)
+    # the oracle stores the d most probable seen queries; ranking by counts cannot beat it
+    assert np.all(counts.mean >= oracle.mean - Z_MAX * np.hypot(counts.stderr, oracle.stderr))
+
+
+@pytest.mark.parametrize("chain", ["resample", "cut"])
+def test_generations_against_theory(key, chain):
+    n = np.array([0, 1, 2, 4])
+    est = sz.generations_error(key, beta=BETA, T=200, T0=300, n=n, chain=chain, N=N, seeds=300)
+    check(est, theory_generations(beta=BETA, T=200, T0=300, n=n, chain=chain, N=N))
+
+
+@pytest.mark.slow
+def test_galton_watson_factors_by_simulation(key):
+    """beta = 2, T = inf: simulated E_n / E_1 for the resample chain (N = 2^16, T0 = 2000)."""
+    n = np.array([1, 2, 3, 5, 10, 20])
+    est = sz.generations_error(key, beta=2.0, T=np.inf, T0=2000, n=n, chain="resample",
+                               N=2**16, seeds=400)
+    exact = theory_generations(beta=2.0, T=np.inf, T0=2000, n=n, chain="resample", N=2**16)
+    check(est, exact)
+    ratio = est.mean / est.mean[0]
+    np.testing.assert_allclose(ratio, generation_factor(beta=2.0, n=n, chain="resample"),
+                               rtol=0.05)
+
+
+# ---------------------------------------------------------------- invariances
+def test_batching_and_sharding_do_not_change_the_numbers(key):
+    a = sz.memorization_error(key, beta=BETA, T=100, N=N, seeds=12)
+    b = sz.memorization_error(key, beta=BETA, T=100, N=N, seeds=12, batch_size=2)
+    np.testing.assert_array_equal(a.mean, b.mean)
+    from sim._montecarlo import monte_carlo
+    from sim.zipf._models import _one_memorization
+    one = monte_carlo(_one_memorization, jax.random.fold_in(key, 0), seeds=12,
+                      static={"N": N, "L": 1024}, params={"beta": BETA, "T": 100},
+                      devices=jax.devices()[:1])
+    np.testing.assert_allclose(one.mean, a.mean, rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_vmap_equals_loop(key):
+    w = jnp.asarray(tz.zipf_probs(beta=BETA, N=64))
+    keys = jax.random.split(key, 3)
+    batched = jax.vmap(lambda k: sz.tree_counts(k, w, 500.0))(keys)
+    for i in range(3):
+        np.testing.assert_array_equal(batched[i], sz.tree_counts(keys[i], w, 500.0))
+
+
+@pytest.mark.slow
+def test_float32_agrees_with_theory(key):
+    with jax.enable_x64(False):
+        est = sz.memorization_error(key, beta=BETA, T=[100, 10**8], N=N, seeds=300)
+    assert est.mean.dtype == np.float64  # summaries are float64 whatever the precision
+    check(est, tz.memorization_error(beta=BETA, T=[100, 1e8], N=N), z=4.5)

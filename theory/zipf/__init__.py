@@ -1,0 +1,45 @@
+"""Zipfian tails and the memorising model (ToT: Dohmatob et al., "A Tale of Tails", ICML 2024;
+HUT: Hutter, "Learning Curve Theory"). THEORY.md section 4.
+
+Each public function has a simulator twin of the same name in :mod:`sim.zipf`.
+"""
+
+from theory.zipf._memorize import (
+    C_beta,
+    capacity_error,
+    generator_cutoff,
+    memorization_error,
+    memorization_error_asymptotic,
+    mixed_error,
+    narrowed_error,
+    narrowed_error_asymptotic,
+    tail_band_error,
+    tail_cut_crossover,
+    tail_cut_error,
+    tail_mass,
+    tail_mass_asymptotic,
+    temperature_exponent,
+    top_p_cutoff,
+    zeta_beta,
+    zipf_probs,
+)
+
+__all__ = [
+    "C_beta",
+    "capacity_error",
+    "generator_cutoff",
+    "memorization_error",
+    "memorization_error_asymptotic",
+    "mixed_error",
+    "narrowed_error",
+    "narrowed_error_asymptotic",
+    "tail_band_error",
+    "tail_cut_crossover",
+    "tail_cut_error",
+    "tail_mass",
+    "tail_mass_asymptotic",
+    "temperature_exponent",
+    "top_p_cutoff",
+    "zeta_beta",
+    "zipf_probs",
+]
