@@ -4,6 +4,12 @@ HUT: Hutter, "Learning Curve Theory"). THEORY.md section 4.
 Each public function has a simulator twin of the same name in :mod:`sim.zipf`.
 """
 
+from theory.zipf._generations import (
+    generation_factor,
+    generations_error,
+    generations_error_asymptotic,
+    generations_error_paper,
+)
 from theory.zipf._memorize import (
     C_beta,
     capacity_error,
@@ -27,6 +33,10 @@ from theory.zipf._memorize import (
 __all__ = [
     "C_beta",
     "capacity_error",
+    "generation_factor",
+    "generations_error",
+    "generations_error_asymptotic",
+    "generations_error_paper",
     "generator_cutoff",
     "memorization_error",
     "memorization_error_asymptotic",
