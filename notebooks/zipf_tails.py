@@ -35,7 +35,7 @@ import theory.zipf as tz  # noqa: E402
 SMALL = bool(int(os.environ.get("ZIPF_NOTEBOOK_SMALL", "1")))
 beta, k, pi, T0 = 2.0, 30, 0.05, 500
 N = 1000 if SMALL else 2**16
-seeds = 8 if SMALL else 200
+seeds = 300 if SMALL else 1000
 T = np.logspace(1, 7, 25)
 Ts = np.round(np.logspace(2, 6, 3 if SMALL else 7), -2)
 

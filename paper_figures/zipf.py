@@ -18,9 +18,9 @@ from theory.zipf._generations import generations_error_paper
 
 def _sizes(scale):
     N = pick(scale, smoke=1000, quick=2**12, paper=10**6)
-    seeds = pick(scale, smoke=4, quick=24, paper=200)
-    n_sim = pick(scale, smoke=3, quick=5, paper=10)
-    n_line = pick(scale, smoke=6, quick=36, paper=60)
+    seeds = pick(scale, smoke=300, quick=24, paper=200)  # smoke: the tests' (shared compiles)
+    n_sim = pick(scale, smoke=2, quick=5, paper=10)
+    n_line = pick(scale, smoke=4, quick=36, paper=60)
     return N, seeds, n_sim, n_line
 
 
@@ -110,7 +110,7 @@ def generations(run, scale):
     N = min(N, 2**14)
     T = np.logspace(1, 7, n_line)
     Ts = np.round(np.logspace(1, 7, n_sim))
-    ns = pick(scale, smoke=[0, 1, 2, 4], quick=[0, 1, 2, 5, 10], paper=[0, 1, 2, 5, 10, 20])
+    ns = pick(scale, smoke=[0, 1, 2], quick=[0, 1, 2, 5, 10], paper=[0, 1, 2, 5, 10, 20])
     fig, axes = new_figure(2)
     for ax, chain in zip(axes, ("cut", "resample")):
         for n, col in zip(ns, colors(len(ns))):

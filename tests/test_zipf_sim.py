@@ -62,7 +62,7 @@ def _moments(counts, p, T):
 
 def test_tree_and_raw_samplers_are_multinomial(key):
     p = np.array([0.4, 0.25, 0.15, 0.1, 0.05, 0.03, 0.02, 0.0])
-    T, reps = 20, 20_000
+    T, reps = 20, 8_000
     keys = jax.random.split(key, reps)
     w = jnp.asarray(p)
     tree = jax.jit(jax.vmap(lambda k: sz.tree_counts(k, w, T)))(keys)
@@ -86,7 +86,7 @@ def test_memorization_error(key):
 
 
 def test_memorization_error_T_1e9_is_routine(key):
-    est = sz.memorization_error(key, beta=1.2, T=1e9, N=N, seeds=50)
+    est = sz.memorization_error(key, beta=1.2, T=1e9, N=N, seeds=300)
     check(est, tz.memorization_error(beta=1.2, T=1e9, N=N))
 
 
@@ -108,22 +108,22 @@ def test_mixed_and_band(key):
 
 def test_capacity(key):
     T = np.array([100, 10_000])
-    check(sz.capacity_error(key, beta=BETA, T=T, d=50, N=N, seeds=200),
+    check(sz.capacity_error(key, beta=BETA, T=T, d=50, N=N, seeds=300),
           tz.capacity_error(beta=BETA, T=T, d=50, N=N))
 
 
 @pytest.mark.slow
 def test_capacity_count_ranking(key):
     T = np.array([100, 10_000])
-    oracle = sz.capacity_error(key, beta=BETA, T=T, d=50, N=N, seeds=200)
-    counts = sz.capacity_error(key, beta=BETA, T=T, d=50, N=N, ranking="counts", seeds=200)
+    oracle = sz.capacity_error(key, beta=BETA, T=T, d=50, N=N, seeds=300)
+    counts = sz.capacity_error(key, beta=BETA, T=T, d=50, N=N, ranking="counts", seeds=300)
     # the oracle stores the d most probable seen queries; ranking by counts cannot beat it
     assert np.all(counts.mean >= oracle.mean - Z_MAX * np.hypot(counts.stderr, oracle.stderr))
 
 
 @pytest.mark.parametrize("chain", ["resample", "cut"])
 def test_generations_against_theory(key, chain):
-    n = np.array([0, 1, 2, 4])
+    n = np.array([0, 1, 2])
     est = sz.generations_error(key, beta=BETA, T=200, T0=300, n=n, chain=chain, N=N, seeds=300)
     check(est, theory_generations(beta=BETA, T=200, T0=300, n=n, chain=chain, N=N))
 
