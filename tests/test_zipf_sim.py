@@ -146,7 +146,7 @@ def test_galton_watson_factors_by_simulation(key):
 def test_batching_and_sharding_do_not_change_the_numbers(key):
     a = sz.memorization_error(key, beta=BETA, T=100, N=N, seeds=12)
     b = sz.memorization_error(key, beta=BETA, T=100, N=N, seeds=12, batch_size=2)
-    np.testing.assert_array_equal(a.mean, b.mean)
+    np.testing.assert_allclose(a.mean, b.mean, rtol=1e-12)  # same keys; 1 ulp from XLA fusion
     from sim._montecarlo import monte_carlo
     from sim.zipf._models import _one_memorization
     one = monte_carlo(_one_memorization, jax.random.fold_in(key, 0), seeds=12,
