@@ -1,0 +1,82 @@
+"""Wright-Fisher refitting of a categorical law (THEORY 3.3)."""
+
+import jax
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sim.discrete as sd
+import theory.discrete as td
+from theory.policy import Policy
+
+Z = 4.0
+P = np.arange(1, 7.0) ** -1.5 / np.sum(np.arange(1, 7.0) ** -1.5)
+
+
+def test_loss_probability_symbolic():
+    q, M = sp.symbols("q M", positive=True)
+    assert sp.simplify(td.derive_loss_probability().subs({td.q_: q, td.M_: M}) - (1 - q) ** M) == 0
+    assert td.loss_probability(q=0.1, M=10) == pytest.approx(0.9**10)
+
+
+def test_exact_small_case():
+    """M = 2, two states: enumerate the chain by hand (numpy), compare lost mass and fixation."""
+    q = 0.3
+    law = np.array([(1 - q) ** 2, 2 * q * (1 - q), q**2])  # count of state 0 after generation 1
+    kernel = np.array([[1, 0, 0], [0.25, 0.5, 0.25], [0, 0, 1]])
+    for n in (1, 2, 5):
+        at_n = law @ np.linalg.matrix_power(kernel, n - 1)
+        assert td.fixation_probability(q=q, M=2, n=n) == pytest.approx(at_n[2])
+        lost = q * at_n[0] + (1 - q) * at_n[2]
+        assert td.expected_lost_mass(p=[q, 1 - q], M=2, n=n) == pytest.approx(lost)
+
+
+def test_fixation_tends_to_initial_mass():
+    assert td.fixation_probability(q=0.3, M=10, n=np.inf) == pytest.approx(0.3)
+    assert td.fixation_probability(q=0.3, M=10, n=2000) == pytest.approx(0.3, abs=1e-9)
+
+
+def test_policies_order():
+    n = [1, 5, 20]
+    rep = td.expected_lost_mass(p=P, M=15, n=n)
+    acc = td.expected_lost_mass(p=P, M=15, n=n, policy="accumulate")
+    mix = td.expected_lost_mass(p=P, M=15, n=n, policy=Policy.mix(0.3))
+    assert np.allclose(acc, np.sum(P * (1 - P) ** 15)) and np.allclose(rep[0], acc[0])
+    assert np.all(np.diff(rep) > 0) and np.all(mix[1:] < rep[1:]) and np.all(mix[1:] > acc[1:])
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="p must be"):
+        td.expected_lost_mass(p=[0.5, 0.6], M=3, n=1)
+    with pytest.raises(ValueError, match="policy must be one of"):
+        td.expected_lost_mass(p=P, M=3, n=1, policy="weighted")
+    with pytest.raises(ValueError, match="n must be"):
+        td.fixation_probability(q=0.2, M=3, n=1.5)
+
+
+@given(st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1 + 1e-9), st.just(float("nan"))))
+@settings(max_examples=15, deadline=None)
+def test_bad_q(q):
+    with pytest.raises(ValueError, match="q"):
+        td.loss_probability(q=q, M=3)
+
+
+@pytest.mark.parametrize("policy", ["replace", pytest.param("accumulate", marks=pytest.mark.slow),
+                                    pytest.param(Policy.mix(0.3), marks=pytest.mark.slow)])
+def test_lost_mass_matches_simulation(key, policy):
+    kw = dict(p=P, M=15, n=[1, 6], policy=policy)
+    est = sd.expected_lost_mass(key, **kw, seeds=4000)
+    assert np.all(np.abs(est.z(td.expected_lost_mass(**kw))) < Z)
+
+
+@pytest.mark.slow
+def test_raw_counts_and_fixation(key):
+    kw = dict(q=0.3, M=6, n=[3, 12])
+    est = sd.fixation_probability(key, **kw, seeds=4000)
+    assert np.all(np.abs(est.z(td.fixation_probability(**kw))) < Z)
+    a = sd.expected_lost_mass(key, p=P, M=15, n=[1, 6], seeds=3000)
+    b = sd.expected_lost_mass(jax.random.fold_in(key, 3), p=P, M=15, n=[1, 6], seeds=3000,
+                              raw=True)
+    assert np.all(np.abs(a.mean - b.mean) < Z * np.hypot(a.stderr, b.stderr))

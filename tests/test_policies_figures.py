@@ -1,0 +1,21 @@
+"""Figures, notebook and benchmark of issue 4 run at small scale."""
+
+import runpy
+from pathlib import Path
+
+import paper_figures.policies  # noqa: F401  (registers the figures)
+from paper_figures.__main__ import render
+from paper_figures._registry import FIGURES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_figures_render_at_smoke_scale(tmp_path):
+    names = [n for n in FIGURES if n.startswith("policies_")]
+    assert len(names) == 6
+    render(names, scale="smoke", out=tmp_path, cache=tmp_path / "cache", quiet=True)
+    assert all((tmp_path / f"{n}.png").exists() for n in names)
+
+
+def test_notebook_runs():
+    runpy.run_path(str(ROOT / "notebooks" / "keeping_real_data.py"), run_name="__main__")

@@ -1,0 +1,110 @@
+"""What the next generation trains on: the one data-policy concept shared by every chain.
+
+A :class:`Policy` is accepted (as the object or its name) by the regression fixed-design chain
+(:func:`theory.regression.fixed_design_error`), the Gaussian refitting chain
+(:mod:`theory.gaussian`) and the categorical (Wright-Fisher) chain (:mod:`theory.discrete`),
+and by their simulator twins.
+
+* ``replace``: generation i trains only on the data generation i-1 produced (SHU, DFK).
+* ``accumulate``: generation i trains on all data produced so far, real data included (GER, DD).
+* ``accumulate-subsample``: a fixed budget, the size of one generation's data, drawn uniformly
+  without replacement from the growing pool (KAZ, "Collapse or Thrive?", section 2).
+* ``mix``: a fixed share ``real`` of each training set is fresh real data, the rest synthetic from
+  the previous generation (SMC; KAZ's mixing). ``mix(real=0)`` is ``replace``.
+* ``weighted``: fresh real data (n points) and synthetic data (n/k points) are both kept, and the
+  estimate is ``w * real + (1 - w) * synthetic`` (HXC, "Recursive Learning Without Collapse").
+
+Each model supports the policies for which it is defined; asking a model for another one raises a
+``ValueError`` that lists the ones it accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from theory._checks import choice, param
+
+__all__ = ["POLICY_NAMES", "Policy", "as_policy"]
+
+_PRINTED = re.compile(r"(mix|weighted)\((.*)\)")
+POLICY_NAMES: tuple[str, ...] = ("replace", "accumulate", "accumulate-subsample", "mix",
+                                 "weighted")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A data policy. Build it with the class methods, or pass its name where a model takes one.
+
+    ``real`` is the share of real data (``mix``) or the weight on the real estimate (``weighted``);
+    ``k`` is the real-to-synthetic size ratio of ``weighted`` (n real points, n/k synthetic).
+    """
+
+    name: str
+    real: float = 0.0
+    k: float = 1.0
+
+    def __post_init__(self) -> None:
+        choice("policy", self.name, POLICY_NAMES)
+        if self.name == "mix":
+            object.__setattr__(self, "real", float(param("real", self.real, lo=0, hi=1)))
+        elif self.name == "weighted":
+            object.__setattr__(self, "real", float(param("real", self.real, lo=0, lo_open=True,
+                                                         hi=1)))
+            object.__setattr__(self, "k", float(param("k", self.k, lo=0, lo_open=True)))
+        elif (self.real, self.k) != (0.0, 1.0):
+            raise ValueError(f"policy {self.name!r} takes no 'real' or 'k' parameter")
+
+    @classmethod
+    def replace(cls) -> Policy:
+        return cls("replace")
+
+    @classmethod
+    def accumulate(cls) -> Policy:
+        return cls("accumulate")
+
+    @classmethod
+    def accumulate_subsample(cls) -> Policy:
+        return cls("accumulate-subsample")
+
+    @classmethod
+    def mix(cls, real: float) -> Policy:
+        """A share ``real`` in [0, 1] of each training set is fresh real data."""
+        return cls("mix", real=real)
+
+    @classmethod
+    def weighted(cls, w: float, k: float = 1.0) -> Policy:
+        """HXC: estimate ``w * real + (1 - w) * synthetic``, n real and n/k synthetic points."""
+        return cls("weighted", real=w, k=k)
+
+    def __str__(self) -> str:
+        if self.name == "mix":
+            return f"mix(real={self.real:g})"
+        if self.name == "weighted":
+            return f"weighted(w={self.real:g}, k={self.k:g})"
+        return self.name
+
+
+def as_policy(policy: Policy | str, allowed: tuple[str, ...] = POLICY_NAMES) -> Policy:
+    """Turn a name or a :class:`Policy` into a :class:`Policy` whose name is in ``allowed``.
+
+    Parametrised policies are given as the object or as its printed form (``"mix(real=0.2)"``,
+    ``"weighted(w=0.6, k=2)"``), which keeps configurations JSON-friendly. The error lists the
+    valid names.
+    """
+    if isinstance(policy, str) and (found := _PRINTED.fullmatch(policy.replace(" ", ""))):
+        name, args = found.groups()
+        try:
+            values = {k: float(v) for k, v in (a.split("=") for a in args.split(",") if a)}
+            policy = Policy.mix(**values) if name == "mix" else Policy.weighted(**values)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"policy {policy!r} is malformed: {exc}") from exc
+    if isinstance(policy, str):
+        choice("policy", policy, [a for a in allowed if a not in ("mix", "weighted")]
+               + [f"Policy.{a}(...)" for a in allowed if a in ("mix", "weighted")])
+        policy = Policy(policy)
+    if not isinstance(policy, Policy):
+        raise ValueError(f"policy must be a Policy or one of {', '.join(map(repr, allowed))}; "
+                         f"got {policy!r}")
+    choice("policy", policy.name, allowed)
+    return policy

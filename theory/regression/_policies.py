@@ -1,0 +1,153 @@
+"""Replace, accumulate and accumulate-subsample in the fixed-design regression chain (THEORY 2.1).
+
+The chain (Gerstgrasser et al. 2024, section 3, "linear models"; Dey and Donoho 2024): one design
+X (T x d, rows N(0, Sigma)). Iteration 1 labels X with the truth w*, iteration i > 1 with the
+previous fit w_{i-1}, plus N(0, sigma^2) noise; the fit is OLS on the training set the policy picks:
+
+* ``replace``: the newest T labels: w_i = w_{i-1} + A E_i, A = (X'X)^-1 X'.
+* ``accumulate``: all iT labels. For a fixed design the stacked normal equations are
+  (i X'X) w = X' sum_j Y_j, so the fit is the average of the per-batch fits,
+  w_i = (1/i) sum_{j<=i} (w_{j-1} + A E_j), i.e. w_i = w_{i-1} + A E_i / i.
+* ``accumulate-subsample`` (KAZ's fixed budget, fixed-design version): the budget is T labels; each
+  design row x_r keeps its place and takes its label from a batch J_r drawn uniformly from the i
+  accumulated ones (independently per row and per iteration).
+
+With e_i = w_i - w*, ||e_i||^2_Sigma = ||(Z'Z)^-1 Z' ...||^2 for the whitened Z = X Sigma^-1/2: the
+error does not depend on Sigma, and its unit is v = sigma^2 tr[Sigma (X'X)^-1], whose mean is
+sigma^2 d/(T - d - 1) (inverse-Wishart mean, :func:`theory.regression.derive_noise_term`).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import sympy as sp
+
+from theory._checks import broadcast, choice, param
+from theory._symbolic import numeric
+from theory.policy import Policy, as_policy
+from theory.regression._closed_forms import derive_noise_term
+
+__all__ = ["DESIGNS", "FIXED_DESIGN_POLICIES", "derive_fixed_design_error",
+           "derive_fresh_accumulate_term", "derive_subsample_weights", "fixed_design_args",
+           "fixed_design_error"]
+
+FIXED_DESIGN_POLICIES = ("replace", "accumulate", "accumulate-subsample")
+DESIGNS = ("fixed", "fresh")
+
+_d, _T = sp.symbols("d T", positive=True, integer=True)
+_n = sp.Symbol("n", integer=True, nonnegative=True)
+_i = sp.Symbol("i", integer=True, positive=True)
+_sigma = sp.Symbol("sigma", nonnegative=True)
+
+
+@functools.cache
+def derive_fixed_design_error(policy: str) -> sp.Expr:
+    """THEORY 2.1 [exact]: E ||w_n - w*||^2_Sigma = sigma^2 d/(T-d-1) sum_{i<=n} a_i^2 with
+    a_i = 1 (replace) or 1/i (accumulate): the increments A E_i a_i are independent and zero-mean,
+    so the risk is the sum of their noise terms (derive_noise_term). sum_{i<=n} 1/i^2 is written
+    pi^2/6 - psi'(n + 1) (bounded by pi^2/6: GER's and DD's pi^2/6 pathway)."""
+    unit = derive_noise_term().subs({sp.Symbol("m", positive=True, integer=True): _T,
+                                     sp.Symbol("s", nonnegative=True): _sigma,
+                                     sp.Symbol("d", positive=True, integer=True): _d})
+    weight = {"replace": sp.Integer(1), "accumulate": 1 / _i**2}[policy]
+    total = sp.Sum(weight, (_i, 1, _n)).doit()
+    return unit * sp.simplify(total.rewrite(sp.polygamma))
+
+
+@functools.cache
+def derive_subsample_weights(n_max: int) -> np.ndarray:
+    """accumulate-subsample [asymp: leading order in d/T at fixed n], in units of v.
+
+    Replacing the selected design A S_j X (S_j: rows that took batch j) by its mean I/i gives
+    e_i = (1/i) sum_{j<i} e_j + eta_i with eta_i = A xi_i, xi_{i,r} = E_{J_r, r}. Two iterations
+    k < i pick the same batch for a row with probability 1/i, so Cov(eta_i, eta_k) = v/i exactly
+    (and Var eta_i = v); the neglected fluctuation of A S_j X is O(sqrt(d/T)) and enters the risk
+    at relative order d/T. Writing e_i = sum_l B_il eta_l, the risk is (B C B')_ii with
+    C_lk = 1/max(l, k) for
+    l != k and C_ll = 1.
+    Returns the risk factors for n = 0..n_max (0, 1, then between accumulate's and replace's).
+    """
+    B = np.zeros((n_max + 1, n_max + 1))
+    for i in range(1, n_max + 1):
+        B[i] = B[:i].sum(axis=0) / i
+        B[i, i] += 1.0
+    idx = np.arange(1, n_max + 1)
+    C = np.zeros((n_max + 1, n_max + 1))
+    C[1:, 1:] = 1.0 / np.maximum(idx[:, None], idx[None, :])
+    np.fill_diagonal(C[1:, 1:], 1.0)
+    return np.einsum("il,lk,ik->i", B, C, B)
+
+
+@functools.cache
+def derive_fresh_accumulate_term() -> sp.Expr:
+    """Fresh designs, accumulate [exact]: the i-th increment's risk, sigma^2 d/(i (iT - d - 1)).
+
+    With G_i = sum_{j<=i} X_j'X_j the stacked normal equations give G_i e_i = G_i e_{i-1} + X_i'E_i
+    (the previous equations hold for e_{i-1}), so e_i = e_{i-1} + G_i^-1 X_i'E_i: independent
+    zero-mean increments of risk sigma^2 E tr[G_i^-2 X_i'X_i] = sigma^2 E tr[G_i^-1]/i (the i
+    batches are exchangeable in G_i), and G_i is Wishart with iT degrees of freedom.
+    """
+    unit = derive_noise_term().subs({sp.Symbol("m", positive=True, integer=True): _i * _T,
+                                     sp.Symbol("s", nonnegative=True): _sigma,
+                                     sp.Symbol("d", positive=True, integer=True): _d})
+    return sp.simplify(unit / _i)
+
+
+@functools.cache
+def _fresh_term():
+    return numeric(derive_fresh_accumulate_term(), [_d, _T, _i, _sigma])
+
+
+def fixed_design_args(*, d, T, n, sigma, policy, design) -> tuple[dict, Policy, str]:
+    """Validate the fixed-design chain's arguments (shared with :mod:`sim.regression`)."""
+    b = broadcast(d=param("d", d, lo=1, integer=True), T=param("T", T, lo=1, integer=True),
+                  n=param("n", n, lo=0, integer=True), sigma=param("sigma", sigma, lo=0))
+    if np.any(b["T"] < b["d"] + 2):
+        raise ValueError(f"T must be an integer >= d + 2 (finite OLS risk), got T = {T}, d = {d}")
+    return b, as_policy(policy, FIXED_DESIGN_POLICIES), choice("design", design, DESIGNS)
+
+
+def fixed_design_error(*, d, T, n, sigma, policy: Policy | str = "replace",
+                       design: str = "fixed") -> np.ndarray:
+    """E ||w_n - w*||^2_Sigma after n iterations of the chain (THEORY 2.1; GER section 3, DD).
+
+    ``design="fixed"`` (one X for every iteration):
+    * replace [exact]: n sigma^2 d/(T-d-1) (worked value d=10, T=50, sigma=1, n=10: 2.564103);
+    * accumulate [exact]: sigma^2 d/(T-d-1) sum_{i<=n} 1/i^2 (0.397376; bound (pi^2/6) 0.256410 =
+      0.421778);
+    * accumulate-subsample [asymp, leading order in d/T]: sigma^2 d/(T-d-1) times
+      :func:`derive_subsample_weights` (grows past accumulate and levels off near 3 units, 2.93
+      at n = 400: the budget caps how much the growing pool averages out; checked by simulation).
+
+    ``design="fresh"`` (a new X each iteration, fits on everything kept):
+    * replace [exact]: the same n sigma^2 d/(T-d-1) (independent increments again);
+    * accumulate [exact, derived here; THEORY 2.1 states only the fixed design]:
+      sigma^2 sum_{i<=n} d/(i (iT - d - 1)), see :func:`derive_fresh_accumulate_term`; below the
+      fixed-design value (each term is at most d/(i^2 (T-d-1))) and bounded by it.
+    * accumulate-subsample is defined for the fixed design only.
+    """
+    b, pol, des = fixed_design_args(d=d, T=T, n=n, sigma=sigma, policy=policy, design=design)
+    if pol.name == "accumulate-subsample":
+        if des != "fixed":
+            raise ValueError("design must be 'fixed' for policy 'accumulate-subsample'")
+        unit = _unit()(d=b["d"], T=b["T"], sigma=b["sigma"])
+        return unit * derive_subsample_weights(int(b["n"].max()))[b["n"]]
+    if pol.name == "accumulate" and des == "fresh":
+        out = np.empty(b["n"].shape)
+        for idx in np.ndindex(out.shape):
+            i = np.arange(1.0, b["n"][idx] + 1)
+            out[idx] = _fresh_term()(d=b["d"][idx], T=b["T"][idx], i=i, sigma=b["sigma"][idx]).sum()
+        return out
+    return _numeric(pol.name)(d=b["d"], T=b["T"], n=b["n"], sigma=b["sigma"])
+
+
+@functools.cache
+def _numeric(policy: str):
+    return numeric(derive_fixed_design_error(policy), [_d, _T, _n, _sigma])
+
+
+@functools.cache
+def _unit():
+    return numeric(derive_fixed_design_error("replace").subs(_n, 1), [_d, _T, _sigma])
