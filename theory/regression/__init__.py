@@ -34,3 +34,16 @@ from theory.regression._power_law import (
     power_law_exponents,
     power_law_problem,
 )
+from theory.regression._policies import (  # noqa: E402  (issue 4: data policies)
+    derive_fixed_design_error,
+    derive_fresh_accumulate_term,
+    derive_subsample_weights,
+    fixed_design_error,
+)
+from theory.regression._mixing import (  # noqa: E402  (issue 4: mixing real and synthetic)
+    derive_isotropic_mixed_error,
+    derive_random_projection_error,
+    isotropic_mixed_training_error,
+    mixed_training_error,
+    random_projection_error,
+)
