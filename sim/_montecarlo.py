@@ -5,8 +5,8 @@ simulator uses:
 
 * seed ``i`` gets ``jax.random.fold_in(key, i)``, so the numbers for a given key do not depend on
   the chunk size or the number of devices;
-* seeds are processed ``batch_size`` per device at a time (``lax.map`` over chunks of a ``vmap``),
-  which bounds memory;
+* seeds are processed ``batch_size`` per device at a time (chunks of a ``vmap``, dispatched in
+  turn), which bounds memory;
 * the seed axis of each chunk is sharded over all visible devices (``jax.shard_map`` on a
   ``jax.sharding.Mesh``), so the same call runs on a laptop, one GPU or several;
 * ``params`` are traced (a sweep over their values compiles once), ``static`` ones fix shapes.
@@ -61,20 +61,17 @@ def seed_keys(key: jax.Array, start: int, stop: int) -> jax.Array:
 
 @functools.lru_cache(maxsize=256)
 def _runner(one_seed: Callable, frozen_static: tuple, devices: tuple) -> Callable:
+    """The compiled batch: ``vmap`` over one chunk of seed keys, sharded over ``devices``."""
     static = dict(frozen_static)
-    per_seed = jax.vmap(lambda k, p: one_seed(k, **static, **p), in_axes=(0, None))
-
-    def run(keys, params):  # keys: (chunks, devices * batch)
-        return jax.lax.map(lambda k: per_seed(k, params), keys)
-
+    batch = jax.vmap(lambda k, p: one_seed(k, **static, **p), in_axes=(0, None))
     if len(devices) == 1:
-        return jax.jit(run)
+        return jax.jit(batch)
     # shard_map: every device runs the plain per-device program on its slice of the seed axis
     # (no automatic partitioning of the while loops and conds inside one seed's simulation).
     mesh = Mesh(np.array(devices), ("seeds",))
-    seeds_axis = PartitionSpec(None, "seeds")
-    return jax.jit(jax.shard_map(run, mesh=mesh, in_specs=(seeds_axis, PartitionSpec()),
-                                 out_specs=seeds_axis, check_vma=False))
+    return jax.jit(jax.shard_map(batch, mesh=mesh, in_specs=(PartitionSpec("seeds"),
+                                                            PartitionSpec()),
+                                 out_specs=PartitionSpec("seeds"), check_vma=False))
 
 
 def sample_seeds(
@@ -98,11 +95,14 @@ def sample_seeds(
     per_dev = min(int(batch_size or DEFAULT_BATCH_SIZE), math.ceil(seeds / n_dev))
     width = per_dev * n_dev
     chunks = math.ceil(seeds / width)
-    keys = seed_keys(key, 0, chunks * width).reshape(chunks, width)
     dtype = jnp.zeros(()).dtype  # float32, or float64 under x64
     traced = {k: jnp.asarray(v, dtype=dtype) for k, v in (params or {}).items()}
-    out = _runner(one_seed, tuple(sorted((static or {}).items())), devices)(keys, traced)
-    return np.asarray(out).reshape(chunks * width, *np.shape(out)[2:])[:seeds]
+    run = _runner(one_seed, tuple(sorted((static or {}).items())), devices)
+    # Chunks are dispatched one after another from Python: memory is bounded by one chunk,
+    # and no outer device-side loop wraps the (possibly LAPACK-calling) per-seed program.
+    out = [np.asarray(run(seed_keys(key, c * width, (c + 1) * width), traced))
+           for c in range(chunks)]
+    return np.concatenate(out)[:seeds]
 
 
 def monte_carlo(

@@ -31,6 +31,7 @@ from theory.regression._domain import (
 )
 
 SAMPLERS = ("sufficient", "raw")
+_PAD = 4
 
 
 def _min_norm(a: jax.Array, y: jax.Array, T) -> jax.Array:
@@ -110,21 +111,25 @@ def _simulate(key, *, spectrum, w0, gens, T, lam, sigma, downstream, seeds, samp
               batch_size) -> Estimate:
     """Loop over the broadcast parameter grid; one compiled chain serves every grid point.
 
-    Chains shorter than the longest in the grid are masked, so a sweep over n compiles once.
+    Chains shorter than the longest in the grid are masked, and lengths are padded to a multiple
+    of ``_PAD`` generations, so a sweep over n (and nearby n) share one compiled chain.
     """
     raw = choice("sampler", sampler, SAMPLERS) == "raw"
     seeds = int(param("seeds", seeds, lo=2, integer=True))
     if gens.per_generation:
         grid = np.broadcast_arrays(T, lam, sigma)
-        n_max = gens.T0.shape[0]
+        n_gen = gens.T0.shape[0]
     else:
         grid = np.broadcast_arrays(T, lam, sigma, gens.n, gens.T0, gens.sigma0)
-        n_max = int(np.max(gens.n))
+        n_gen = int(np.max(gens.n))
+    n_max = -(-n_gen // _PAD) * _PAD
     means, errs = np.empty(grid[0].shape), np.empty(grid[0].shape)
     for idx in np.ndindex(grid[0].shape):
         t, lam_i, s = (float(g[idx]) for g in grid[:3])
         if gens.per_generation:
-            t0, s0, on = gens.T0, gens.sigma0, np.ones(n_max)
+            on = (np.arange(n_max) < n_gen).astype(float)
+            t0 = np.resize(gens.T0, n_max)  # padded generations are inactive
+            s0 = np.resize(gens.sigma0, n_max)
         else:
             on = (np.arange(n_max) < grid[3][idx]).astype(float)
             t0, s0 = np.full(n_max, float(grid[4][idx])), np.full(n_max, float(grid[5][idx]))

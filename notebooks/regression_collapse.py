@@ -1,0 +1,68 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # Regression on recursively generated labels
+#
+# Dohmatob, Feng, Kempe, *Model Collapse Demystified: The Case of Regression* (NeurIPS 2024);
+# `THEORY.md` section 1. Each generation refits a linear model on labels produced by the
+# previous one; the downstream model is ridge on `T` samples labelled by generation `n`.
+# Change `n`, `lam`, `T0` below and watch theory (lines) and simulation (dots) move together.
+
+# %%
+import jax
+import matplotlib.pyplot as plt
+import numpy as np
+
+from sim import regression as S
+from theory import regression as R
+
+jax.config.update("jax_enable_x64", True)
+SMALL = True  # the test suite runs this notebook at a small size
+d = 20 if SMALL else 100
+seeds = 200 if SMALL else 2000
+key = jax.random.key(0)
+
+# %% [markdown]
+# ## OLS: exact finite-size test error, linear in the number of generations
+
+# %%
+T, T0, n = 3 * d, 2 * d, np.arange(6)
+theory = R.ols_test_error(d=d, T=T, T0=T0, n=n, sigma=1.0, sigma0=1.0)
+est = S.ols_test_error(key, d=d, T=T, T0=T0, n=n, sigma=1.0, sigma0=1.0, seeds=seeds)
+print("theory    ", np.round(theory, 3))
+print("simulation", np.round(est.mean, 3), "+-", np.round(est.stderr, 3))
+R.derive_ols_test_error()  # the sympy derivation behind the formula
+
+# %% [markdown]
+# ## Ridge: the U-shape in lam, and the best lam grows with n
+
+# %%
+lam_line = np.logspace(-2, 1, 100)
+lam_sim = np.logspace(-1.5, 0.5, 4)
+fig, ax = plt.subplots()
+for n_gen in (0, 2):
+    kw = dict(d=d, T=2 * d, T0=T0, n=n_gen, sigma=1.0, sigma0=1.0, w0_norm=1.0)
+    line = ax.plot(lam_line, R.isotropic_ridge_test_error(lam=lam_line, **kw),
+                   label=f"n = {n_gen}")[0]
+    e = S.isotropic_ridge_test_error(key, lam=lam_sim, seeds=seeds, **kw)
+    ax.errorbar(lam_sim, e.mean, 2 * e.stderr, fmt="o", color=line.get_color())
+ax.set(xscale="log", xlabel="lam", ylabel="test error")
+ax.legend()
+
+# %% [markdown]
+# ## The optimal penalty, numerically (jax.grad + optax) and asymptotically
+
+# %%
+spectrum, w0 = R.power_law_problem(beta=2.0, r=0.5, d=400)
+T = np.array([20, 40, 80])
+for n_gen in (0, 1, 4):
+    kw = dict(T=T, T0=800, n=n_gen, sigma=0.5, sigma0=1.0)
+    print(n_gen, R.optimal_lam(spectrum=spectrum, w0=w0, **kw),
+          R.optimal_lam_asymptotic(beta=2.0, r=0.5, d=400, **kw))
