@@ -42,9 +42,9 @@ def replace_vs_accumulate(run, scale):
         sim_markers(bx, n_sim, est, color=color, label=f"{pol} (simulation)")
         if pol != "accumulate-subsample":
             theory_line(bx, n_line, TG.mean_drift(n=n_line, M=M, policy=pol), color=color)
-    theory_line(ax, n_line, TR.fixed_design_error(d=d, T=T, n=n_line, sigma=sigma,
-                                                  policy="accumulate", design="fresh"),
-                color="crimson", label="accumulate, fresh design (exact)", ls="--")
+    ax.plot(n_line, TR.fixed_design_error(d=d, T=T, n=n_line, sigma=sigma, policy="accumulate",
+                                          design="fresh"),
+            "--", color="crimson", label="accumulate, fresh design (exact)")
     ax.axhline(np.pi**2 / 6 * unit, color="k", ls=":", lw=1, label="(pi^2/6) sigma^2 d/(T-d-1)")
     bx.axhline(np.pi**2 / 6 / M, color="k", ls=":", lw=1, label="(pi^2/6) sigma^2/M")
     ax.set(yscale="log", xlabel="iteration n", ylabel="E ||w_n - w*||^2",
@@ -143,8 +143,8 @@ def gaussian_refitting(run, scale):
         drift = TG.logdet_drift(d=1, M=M, n=n_line)
         if est == "mle":
             drift = drift + n_line * np.log((M - 1) / M)
-        theory_line(ax, n_line, np.exp(drift), color=color, ls="--",
-                    label=f"{est}: exp E log sigma_n^2 (~ median)")
+        ax.plot(n_line, np.exp(drift), "--", color=color,
+                label=f"{est}: exp E log sigma_n^2 (~ median)")
         ax.plot(n_sim, np.exp(log_est.mean), "s", color=color, ms=4, mfc="none")
         theory_line(bx, n_line, TG.w2_risk(n=n_line, M=M, estimator=est), color=color,
                     label=f"{est}: E W2^2")

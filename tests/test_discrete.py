@@ -80,3 +80,15 @@ def test_raw_counts_and_fixation(key):
     b = sd.expected_lost_mass(jax.random.fold_in(key, 3), p=P, M=15, n=[1, 6], seeds=3000,
                               raw=True)
     assert np.all(np.abs(a.mean - b.mean) < Z * np.hypot(a.stderr, b.stderr))
+
+
+def test_agrees_with_zipf_resample_chain():
+    """THEORY 3.3 <-> 4.5: the Zipf resampling chain's lost mass (T = inf), computed independently
+    in theory.zipf, is this chain's expected lost mass."""
+    from theory.zipf import generations_error
+
+    p = np.arange(1, 51.0) ** -1.5
+    p /= p.sum()
+    ours = td.expected_lost_mass(p=p, M=20, n=[1, 3, 10])
+    zipf = generations_error(beta=1.5, T=np.inf, T0=20, n=[1, 3, 10], chain="resample", N=50)
+    np.testing.assert_allclose(ours, zipf, rtol=1e-9)
