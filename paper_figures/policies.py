@@ -28,7 +28,7 @@ POLICIES = ("replace", "accumulate", "accumulate-subsample")
 def replace_vs_accumulate(run, scale):
     d, T, sigma, M = 10, 50, 1.0, 20
     n_max = pick(scale, smoke=4, quick=30, paper=100)
-    seeds = pick(scale, smoke=64, quick=2000, paper=10000)
+    seeds = pick(scale, smoke=64, quick=1000, paper=10000)
     n_line = np.arange(0, n_max + 1)
     n_sim = np.unique(np.linspace(1, n_max, pick(scale, smoke=3, quick=10, paper=20)).astype(int))
     unit = float(TR.fixed_design_error(d=d, T=T, n=1, sigma=sigma))
@@ -85,9 +85,9 @@ def strong_collapse(run, scale):
 @figure("policies_random_projections", "Error against model size m: random projections")
 def random_projections(run, scale):
     d, n, c2, sigma, w1 = 200, 100, 1.0, 0.5, 1.0
-    seeds = pick(scale, smoke=32, quick=400, paper=2000)
+    seeds = pick(scale, smoke=32, quick=200, paper=2000)
     m_line = np.arange(1, n - 2)
-    m_sim = np.unique(np.linspace(5, n - 6, pick(scale, smoke=2, quick=8, paper=16)).astype(int))
+    m_sim = np.unique(np.linspace(5, n - 6, pick(scale, smoke=2, quick=4, paper=16)).astype(int))
     fig, (ax,) = new_figure(width=6.0, height=4.6)
     for p2, color in zip((0.0, 0.2, 0.6), colors(3)):
         theory_line(ax, m_line, TR.random_projection_error(d=d, n=n, m=m_line, p2=p2, c2=c2,
