@@ -7,7 +7,12 @@ package registers its figures (see :func:`paper_figures._registry.figure`).
 import importlib
 import pkgutil
 
-from paper_figures._registry import FIGURES, SCALES, FigureSpec, figure, pick
+from sim._runtime import configure_cpu
+
+configure_cpu()  # an application package: set XLA:CPU up before any device is used
+
+
+from paper_figures._registry import FIGURES, SCALES, FigureSpec, figure, pick  # noqa: E402
 
 for _info in pkgutil.iter_modules(__path__):
     if not _info.name.startswith("_"):

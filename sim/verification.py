@@ -15,15 +15,14 @@ Samplers (sufficient statistics where the law is known; raw data kept for the ag
   :func:`theory.verification.accuracy_limit` at large n.
 * :func:`iterated_error`: generations as a ``lax.scan``; the trained (averaging) classifier becomes
   the next generator, mislabelling at its exact error rate on real data.
-* :func:`zipf_error`: kept counts per query are multinomial (sampled by a binary tree of
-  conditional binomials: log2(N) vectorised steps); :func:`zipf_error_raw` draws T queries.
+* :func:`zipf_error`: kept counts per query are multinomial (sampled by
+  :func:`sim.zipf._sampler.tree_counts`, cost O(N)); :func:`zipf_error_raw` draws T queries.
 
 Accuracies are exact population accuracies on real data (Phi(w.mu/||w||)), not test-set counts.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import jax
@@ -32,6 +31,7 @@ import numpy as np
 import optax
 
 from sim._montecarlo import Estimate, monte_carlo
+from sim.zipf._sampler import tree_counts
 from theory._checks import choice, param
 from theory.verification import (
     validate_classifier,
@@ -107,18 +107,11 @@ def effective_noise(key, *, p, phi, psi, seeds: int, batch_size: int | None = No
 # --- one generate -> verify -> train step (averaging classifier) ---------------------------------
 
 def _kept_counts(key, n, right_kept, wrong_kept):
-    """(right labels kept, wrong labels kept) among n generated: multinomial, drawn as two
-    conditional binomials in a ``lax.scan`` (one binomial sampler to compile)."""
-    def split(state, inputs):
-        left, mass = state
-        k, share = inputs
-        draw = jax.random.binomial(k, left, jnp.clip(share / jnp.maximum(mass, 1e-300), 0, 1))
-        return (left - draw, mass - share), draw
-
+    """(right labels kept, wrong labels kept) among n generated: one multinomial draw over
+    (right kept, wrong kept, discarded)."""
     shares = jnp.stack([right_kept, wrong_kept])
-    _, (C, W) = jax.lax.scan(split, (jnp.asarray(n, shares.dtype), jnp.ones((), shares.dtype)),
-                             (jax.random.split(key), shares))
-    return C, W
+    counts = tree_counts(key, jnp.append(shares, jnp.clip(1 - shares.sum(), 0, 1)), n)
+    return counts[0], counts[1]
 
 
 def _averaging_accuracy(key, p, phi, psi, mu, d, n):
@@ -247,37 +240,11 @@ def _zipf(N: int, beta):
     return probs / probs.sum()
 
 
-def _multinomial(key, T, probs):
-    """Counts of T draws over len(probs) categories, exactly multinomial: a binary tree of
-    conditional binomials (each node splits its count between its halves), log2(len) levels in a
-    ``fori_loop`` over arrays of fixed size (one binomial sampler to compile). A node of block
-    size b sits at the first position of its block."""
-    levels = max(math.ceil(math.log2(probs.shape[0])), 1)
-    size = 1 << levels
-    cum = jnp.concatenate([jnp.zeros(1, probs.dtype), jnp.cumsum(probs),
-                           jnp.full(size - probs.shape[0], jnp.sum(probs))])
-    pos = jnp.arange(size)
-
-    def split(level, counts):
-        block = jnp.right_shift(size, level)
-        half = block // 2
-        node = pos % block == 0
-        left = cum[jnp.minimum(pos + half, size)] - cum[pos]
-        total = cum[jnp.minimum(pos + block, size)] - cum[pos]
-        share = jnp.where(node & (total > 0), left / jnp.where(total > 0, total, 1), 0.0)
-        draw = jax.random.binomial(jax.random.fold_in(key, level), counts, jnp.clip(share, 0, 1))
-        draw = jnp.where(node, draw, counts)
-        return draw.at[jnp.where(node, pos + half, size)].add(counts - draw, mode="drop")
-
-    start = jnp.zeros(size, probs.dtype).at[0].set(T)
-    return jax.lax.fori_loop(0, levels, split, start)[: probs.shape[0]]
-
-
 def _zipf_one(key, *, N, T, beta, k, p, phi, psi):
     probs = _zipf(N, beta)
     r, q = zipf_terms(probs, k, p, phi, psi)
     kc, kb = jax.random.split(key)
-    kept = _multinomial(kc, T, jnp.append(r, jnp.clip(1 - r.sum(), 0, 1)))[:N]
+    kept = tree_counts(kc, jnp.append(r, jnp.clip(1 - r.sum(), 0, 1)), T)[:N]
     wrong_latest = jax.random.bernoulli(kb, q)
     return probs @ jnp.where(kept > 0, wrong_latest, True).astype(probs.dtype)
 

@@ -6,8 +6,12 @@ sharded-equals-unsharded check runs in its own 4-device subprocess
 (tests/test_regression_sim.py::test_sharded_over_four_devices_equals_one_device).
 """
 
-import jax
-import pytest
+from sim._runtime import configure_cpu
+
+configure_cpu()  # before JAX touches a device: see sim/_runtime.py
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
