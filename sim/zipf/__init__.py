@@ -22,3 +22,4 @@ __all__ = [
     "tail_cut_error",
     "tree_counts",
 ]
+from sim.zipf._bigram import bigram_error

@@ -53,3 +53,4 @@ __all__ = [
     "zeta_beta",
     "zipf_probs",
 ]
+from theory.zipf._bigram import bigram_error, bigram_floor, bigram_rate
