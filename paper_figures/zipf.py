@@ -147,3 +147,31 @@ def grokking(run, scale):
     _loglog(ax, f"beta={beta}, k={k}, N={N}: pi T clean + (1-pi) T top-k samples")
     ax.legend(fontsize=7)
     return fig
+
+
+@figure("zipf_bigram", "Tailed bigram model: TV error of the empirical next-token law (ToT sec. 4)")
+def zipf_bigram(run, scale):
+    beta, k, beta_ai = 1.5, 5, 2.5
+    N = pick(scale, smoke=30, quick=30, paper=256)
+    seeds = pick(scale, smoke=64, quick=200, paper=1000)
+    T = np.round(np.logspace(1, 6, pick(scale, smoke=4, quick=21, paper=31)))
+    Ts = np.round(np.logspace(1, 5, pick(scale, smoke=2, quick=5, paper=9)))
+    fig, (ax,) = new_figure()
+    cases = [("clean", {}), (f"top k={k}", {"k": k}), (f"narrowed beta'={beta_ai}",
+                                                       {"beta_ai": beta_ai})]
+    for (label, kw), col in zip(cases, colors(len(cases))):
+        y = tz.bigram_error(beta=beta, T=T, N=N, V=N, **kw)
+        theory_line(ax, T, y, color=col, label=label)
+        if kw:
+            ax.axhline(tz.bigram_floor(beta=beta, V=N, **kw), color=col, ls=":", lw=0.8)
+        else:
+            fit = (T >= 30) & (T <= 3000)
+            annotate_slope(ax, T[fit], y[fit], color=col, where=0.3,
+                           text=f"fit {np.polyfit(np.log(T[fit]), np.log(y[fit]), 1)[0]:.2f}; "
+                                f"N=inf law {-float(tz.bigram_rate(beta=beta)):.2f} (x log T)")
+        sim_markers(ax, Ts, run(sz.bigram_error, seed=len(kw) + 7 * ("k" in kw), beta=beta,
+                                T=Ts, N=N, V=N, seeds=seeds, **kw), color=col)
+    _loglog(ax, f"beta={beta}, N=V={N} contexts/tokens; dotted: floors TV(r, q)")
+    ax.set_ylabel("sum_i p_i E TV")
+    ax.legend(fontsize=7)
+    return fig

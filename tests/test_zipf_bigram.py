@@ -132,3 +132,11 @@ def test_out_of_domain_property(beta, T, k):
         tz.bigram_error(beta=2.0, T=T)
     with pytest.raises(ValueError, match="k"):
         tz.bigram_error(beta=2.0, T=1, N=5, k=k)
+
+
+@pytest.mark.slow
+def test_figure_smoke(tmp_path):
+    from paper_figures.__main__ import render
+
+    render(["zipf_bigram"], scale="smoke", out=tmp_path, cache=tmp_path / "cache", quiet=True)
+    assert list(tmp_path.glob("zipf_bigram*"))
