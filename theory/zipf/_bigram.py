@@ -16,9 +16,13 @@ worst-case TV; the paper's exact default was not found, any fixed default change
 bigram generator): ``k`` cuts the next-token law to its top ``k`` tokens (renormalised), so the
 estimate converges to the cut law and E has the floor ``1 - Q_k`` (tail mass of ``q``);
 ``beta_ai > beta`` narrows BOTH the context law and the next-token law of the training data to
-Zipf(``beta_ai``), giving the floor ``TV(Zipf(beta_ai), Zipf(beta))``. Clean data: the rate is
-``T^-min(1 - 1/beta, 1/2)`` (log factor at ``beta = 2``) [asymp]: contexts with ``T p_i < 1`` cost
-``~T^-(1 - 1/beta)`` (as the memoriser, ToT section 2), seen ones ``~ n_i^-1/2``.
+Zipf(``beta_ai``), giving the floor ``TV(Zipf(beta_ai), Zipf(beta))``. Clean data [asymp]: a
+context seen ``n`` times has ``tv(n) ~ n^-a``, ``a = min(1 - 1/beta, 1/2)`` (its own token tail
+is a memoriser, ToT section 2), so ``E ~ sum_{T p_i > 1} p_i (T p_i)^-a + sum_{T p_i < 1} p_i``.
+For ``beta > 2`` the first sum converges: ``E ~ T^-1/2``. For ``beta <= 2`` (``a = 1 - 1/beta``)
+``p_i^(1-a) = i^-1``: the sum is ``~ log T`` and ``E ~ T^-(1 - 1/beta) log T``. THEORY 4.7 states
+the log factor at ``beta = 2`` only; by this derivation (and the exact sums: local slope of E at
+``beta = 1.5``, ``T = 1e6`` is -0.255 = -1/3 + 1/log T) it holds on all of ``1 < beta <= 2``.
 
 Per-context expected TV after ``n`` draws from ``r`` (``r = q`` clean):
 
@@ -38,8 +42,9 @@ uses the binomial series of :func:`theory.zipf._engine.tail_sum` (stated bound).
 Efficiency of the double sum ``sum_i p_i sum_n P(n_i = n) tv(n)``:
 
 * ``tv(n)`` is computed exactly for ``n <= N_EXACT`` and on a geometric grid (ratio ``GRID``)
-  beyond, interpolated by a cubic spline in ``(log n, log tv)``; the tests check the spline
-  against the exact ``tv`` (relative error below ``1e-6``).
+  beyond, interpolated by a cubic spline in ``(log n, log tv)``; the binomial MAD has
+  oscillations of relative size ``~1/n``, so the spline's relative error is below ``1e-3``
+  (measured ``<= 4e-4``; the tests check ``1e-3`` against the exact ``tv``).
 * context ``i`` sums ``n`` over ``T s_i +- (WIDTH sqrt(T s_i) + WIDTH)``; the binomial mass
   outside is below ``1e-20`` (Chernoff) and ``tv <= 1``.
 * ``N = None``: contexts ``i > M`` with ``T s_(M+1) <= 1/2`` contribute exactly
@@ -216,7 +221,7 @@ def bigram_error(*, beta, T, N=None, V=None, k=None, beta_ai=None) -> np.ndarray
     data: clean by default; ``k`` cuts the next-token law to its top ``k`` tokens; ``beta_ai >=
     beta`` draws contexts and next tokens from Zipf(``beta_ai``) instead. Error of an unseen
     context: 1. Exact up to the stated bounds of the module docstring (spline of ``tv`` beyond
-    ``N_EXACT`` counts: relative error ``< 1e-6``). ``T`` an integer >= 0; broadcasting over
+    ``N_EXACT`` counts: relative error ``< 1e-3``). ``T`` an integer >= 0; broadcasting over
     ``beta, T, k, beta_ai``.
     """
     beta = beta_arg(beta)
