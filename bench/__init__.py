@@ -7,12 +7,7 @@ Every module here not starting with ``_`` registers benchmarks with
 import importlib
 import pkgutil
 
-from sim._runtime import configure_cpu
-
-configure_cpu()  # an application package: set XLA:CPU up before any device is used
-
-
-from bench._registry import BENCHMARKS, Result, benchmark, best_time  # noqa: E402
+from bench._registry import BENCHMARKS, Result, benchmark, best_time
 
 for _info in pkgutil.iter_modules(__path__):
     if not _info.name.startswith("_"):

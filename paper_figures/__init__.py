@@ -7,12 +7,7 @@ package registers its figures (see :func:`paper_figures._registry.figure`).
 import importlib
 import pkgutil
 
-from sim._runtime import configure_cpu
-
-configure_cpu()  # an application package: set XLA:CPU up before any device is used
-
-
-from paper_figures._registry import FIGURES, SCALES, FigureSpec, figure, pick  # noqa: E402
+from paper_figures._registry import FIGURES, SCALES, FigureSpec, figure, pick
 
 for _info in pkgutil.iter_modules(__path__):
     if not _info.name.startswith("_"):

@@ -1,17 +1,13 @@
 """Test set-up: float64 on, and a fixed key for reproducible statistical tests.
 
-The test process sees one CPU device: XLA:CPU's forced virtual devices
-(--xla_force_host_platform_device_count) can deadlock when they outnumber the cores, so the
-sharded-equals-unsharded check runs in its own 4-device subprocess
-(tests/test_regression_sim.py::test_sharded_over_four_devices_equals_one_device).
+The test process sees one CPU device. XLA:CPU (jaxlib 0.10) deadlocked (all threads asleep, main
+thread awaiting a result) in some sequences of programs containing LAPACK calls under vmap and
+lax.cond, and with forced virtual devices; checks that met it (sharding over 4 devices, the raw
+sampler after larger programs) run in fresh subprocesses (see tests/test_regression_sim.py).
 """
 
-from sim._runtime import configure_cpu
-
-configure_cpu()  # before JAX touches a device: see sim/_runtime.py
-
-import jax  # noqa: E402
-import pytest  # noqa: E402
+import jax
+import pytest
 
 jax.config.update("jax_enable_x64", True)
 
