@@ -83,9 +83,10 @@ def power_law(run, scale):
         sim_markers(ax, T, run(S.ridge_test_error, seed=n, lam=lam, seeds=seeds, **kw), color=c)
         annotate_slope(ax, T, line, color=c)
     ax.set(xscale="log", yscale="log", xlabel="downstream sample size T", ylabel="test error",
-           title=f"noiseless labels, tuned lam: clean rate {rates.noiseless_rate:.2f}, "
-                 f"with fake data {rates.collapsed_rate:.2f}\n"
+           title=f"tuned lam, noiseless labels: predicted slopes -{rates.noiseless_rate:.2f} "
+                 f"(clean), -{rates.collapsed_rate:.2f} (fake)\n"
                  f"l_j = j^-{beta:g}, r = {r:g}, d = {d}, T0 = {2 * d}, sigma0 = 1")
+    ax.title.set_fontsize(9)
     ax.legend(fontsize=8)
     return fig
 

@@ -8,9 +8,9 @@ from sim.regression._chain import (
     overparam_generator_error,
     ridge_test_error,
 )
-from sim.regression._policies import fixed_design_error  # noqa: E402  (issue 4: data policies)
-from sim.regression._mixing import (  # noqa: E402  (issue 4: mixing real and synthetic)
+from sim.regression._mixing import (
     isotropic_mixed_training_error,
     mixed_training_error,
     random_projection_error,
 )
+from sim.regression._policies import fixed_design_error

@@ -24,6 +24,19 @@ from theory.regression._deterministic import (
     ridge_risk_parts,
     ridge_test_error,
 )
+from theory.regression._mixing import (
+    derive_isotropic_mixed_error,
+    derive_random_projection_error,
+    isotropic_mixed_training_error,
+    mixed_training_error,
+    random_projection_error,
+)
+from theory.regression._policies import (
+    derive_fixed_design_error,
+    derive_fresh_accumulate_term,
+    derive_subsample_weights,
+    fixed_design_error,
+)
 from theory.regression._power_law import (
     PowerLawExponents,
     derive_optimal_kappa,
@@ -33,17 +46,4 @@ from theory.regression._power_law import (
     power_law_constants_gamma_form,
     power_law_exponents,
     power_law_problem,
-)
-from theory.regression._policies import (  # noqa: E402  (issue 4: data policies)
-    derive_fixed_design_error,
-    derive_fresh_accumulate_term,
-    derive_subsample_weights,
-    fixed_design_error,
-)
-from theory.regression._mixing import (  # noqa: E402  (issue 4: mixing real and synthetic)
-    derive_isotropic_mixed_error,
-    derive_random_projection_error,
-    isotropic_mixed_training_error,
-    mixed_training_error,
-    random_projection_error,
 )
