@@ -47,6 +47,25 @@ def test_w2_first_order_and_exact_form():
     assert rel[2] < 2e-3 and rel[1] < rel[0] / 5 and rel[2] < rel[1] / 5
 
 
+@pytest.mark.parametrize("estimator", ["unbiased", "mle"])
+def test_moments_keep_precision_at_large_M(estimator):
+    """std_after and w2_risk against 60-digit mpmath evaluations of their definitions
+    (c(M) = sqrt(2/(M-1)) Gamma(M/2)/Gamma((M-1)/2), E S = (M-1)/div, drift sum_{j<n} (E S)^j/M),
+    from M = 10 to 1e14, where the risk is ~1e-13 and the log Gamma form cancels."""
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 60
+    n = 10
+    for M in (10, 99, 100, 1e3, 1e6, 1e10, 1e14):
+        m = mp.mpf(M)
+        div = m - 1 if estimator == "unbiased" else m
+        c = mp.exp(mp.log(2) / 2 + mp.loggamma(m / 2) - mp.loggamma((m - 1) / 2)) / mp.sqrt(div)
+        es = (m - 1) / div
+        drift = sum(es**j for j in range(n)) / m
+        w2 = drift + es**n - 2 * c**n + 1
+        assert tg.std_after(n=n, M=M, estimator=estimator) == pytest.approx(float(c**n), rel=1e-13)
+        assert tg.w2_risk(n=n, M=M, estimator=estimator) == pytest.approx(float(w2), rel=1e-9)
+
+
 def test_golden_ratio_and_bound():
     k = sp.Symbol("k", positive=True)
     w = tg.derive_optimal_real_weight().subs(tg.k_, k)

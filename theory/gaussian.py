@@ -22,6 +22,7 @@ import functools
 
 import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
 
 from theory._checks import broadcast, choice, param
 from theory._symbolic import numeric
@@ -79,10 +80,32 @@ def _log_form(expr: sp.Expr) -> sp.Expr:
                          force=True)
 
 
+#: From this M on, log c(M) is evaluated by its series in 1/M (below, by log Gamma differences).
+M_SERIES = 100
+_SERIES_ORDER = 10
+
+
+@functools.cache
+def derive_log_std_factor(estimator: str) -> sp.Expr:
+    """log E sqrt S, evaluable in float64 at any M [exact to rounding].
+
+    The log Gamma form log Gamma(M/2) - log Gamma((M-1)/2) - log(M-1)/2 + ... cancels
+    catastrophically at large M (log c(M) ~ -1/(4M) while each term is ~ M log M), so from
+    ``M_SERIES`` on its series in 1/M, derived here by sympy to order 1/M^9, is used: the first
+    omitted term is below 1e-19 relative there.
+    """
+    exact = _log_form(derive_std_factor(estimator))
+    eps = sp.Symbol("epsilon", positive=True)  # 1/M
+    series = sp.expand(sp.series(exact.subs(M_, 1 / eps), eps, 0, _SERIES_ORDER).removeO())
+    constant, terms = series.as_independent(eps)  # log 2 + log pi - log 2 pi: 0, not 1e-17
+    series = sp.simplify(sp.logcombine(constant, force=True)) + terms.subs(eps, 1 / M_)
+    return sp.Piecewise((series, M_ >= M_SERIES), (exact, True))
+
+
 @functools.cache
 def derive_std_after(estimator: str) -> sp.Expr:
     """E sigma_n = sigma (E sqrt S)^n [exact], written sigma exp(n log E sqrt S)."""
-    return sigma_ * sp.exp(n_ * _log_form(derive_std_factor(estimator)))
+    return sigma_ * sp.exp(n_ * derive_log_std_factor(estimator))
 
 
 @functools.cache
@@ -99,10 +122,15 @@ def derive_mean_drift(estimator: str) -> sp.Expr:
 def derive_w2_risk(estimator: str) -> sp.Expr:
     """E W2^2(N(mu_n, sigma_n^2), N(mu, sigma^2)) = E (mu_n - mu)^2 + E (sigma_n - sigma)^2 [exact].
 
-    Unbiased: sigma^2 (n/M + 2 (1 - c(M)^n)) (THEORY 3.1).
+    Unbiased: sigma^2 (n/M + 2 (1 - c(M)^n)) (THEORY 3.1). Written with expm1,
+    E (sigma_n - sigma)^2 = sigma^2 [expm1(n log E S) - 2 expm1(n log E sqrt S)], so that it keeps
+    its relative precision when the risk is tiny (large M).
     """
-    return (derive_mean_drift(estimator) + derive_variance_after(estimator)
-            - 2 * sigma_ * derive_std_after(estimator) + sigma_**2)
+    log_var = sp.log(derive_variance_factor(estimator))
+    if log_var != 0:  # the MLE: log((M - 1)/M), written log1p(-1/M)
+        log_var = log1p(-1 / M_)
+    spread = expm1(n_ * log_var) - 2 * expm1(n_ * derive_log_std_factor(estimator))
+    return derive_mean_drift(estimator) + sigma_**2 * spread
 
 
 def derive_w2_first_order() -> sp.Expr:
