@@ -40,8 +40,7 @@ def replace_vs_accumulate(run, scale):
                                    sigma=sigma, policy=pol, seeds=seeds), color=color)
         est = run(SG.mean_drift, seed=2, n=n_sim, M=M, policy=pol, seeds=seeds)
         sim_markers(bx, n_sim, est, color=color, label=f"{pol} (simulation)")
-        if pol != "accumulate-subsample":
-            theory_line(bx, n_line, TG.mean_drift(n=n_line, M=M, policy=pol), color=color)
+        theory_line(bx, n_line, TG.mean_drift(n=n_line, M=M, policy=pol), color=color)
     ax.plot(n_line, TR.fixed_design_error(d=d, T=T, n=n_line, sigma=sigma, policy="accumulate",
                                           design="fresh"),
             "--", color="crimson", label="accumulate, fresh design (exact)")
@@ -51,7 +50,8 @@ def replace_vs_accumulate(run, scale):
            title=f"Linear regression, fixed design: d={d}, T={T}, sigma={sigma}\n"
                  "subsample line: leading order in d/T")
     bx.set(yscale="log", xlabel="generation n", ylabel="E (mu_n - mu)^2",
-           title=f"Gaussian refitting (unbiased): M={M}, sigma=1")
+           title=f"Gaussian refitting (unbiased): M={M}, sigma=1\n"
+                 "subsample line: leading order in 1/M")
     ax.legend(fontsize=7)
     bx.legend(fontsize=7)
     return fig

@@ -172,9 +172,14 @@ def test_logdet_and_weighted(key):
     assert np.all(np.abs(est.z(tg.weighted_stationary_variance(**kw))) < Z)
 
 
-@pytest.mark.slow
-def test_subsample_sits_between(key):
-    """KAZ: accumulate-subsample's mean error lies between accumulate's and replace's."""
-    est = sg.mean_drift(key, n=6, M=8, policy="accumulate-subsample", seeds=3000)
-    lo, hi = tg.mean_drift(n=6, M=8, policy="accumulate"), tg.mean_drift(n=6, M=8)
-    assert lo + Z * est.stderr < est.mean < hi - Z * est.stderr
+def test_subsample_mean_drift_leading_order(key):
+    """accumulate-subsample (KAZ): the leading-order theory (sigma^2/M times the shared risk
+    factors) against simulation at M = 20 (neglected terms O(1/M) relative, ~5%; measured < 1%),
+    z < 4; and the theory lies strictly between accumulate's and replace's for n >= 2."""
+    n = np.array([2, 10])
+    kw = dict(n=n, M=20, policy="accumulate-subsample")
+    est = sg.mean_drift(key, **kw, seeds=10000)
+    assert np.all(np.abs(est.z(tg.mean_drift(**kw))) < Z), est
+    lo, hi = tg.mean_drift(n=n, M=20, policy="accumulate"), tg.mean_drift(n=n, M=20)
+    assert np.all((lo < tg.mean_drift(**kw)) & (tg.mean_drift(**kw) < hi))
+    assert tg.mean_drift(n=1, M=20, policy="accumulate-subsample") == pytest.approx(1 / 20)

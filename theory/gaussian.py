@@ -26,7 +26,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from theory._checks import broadcast, choice, param
 from theory._symbolic import numeric
-from theory.policy import Policy, as_policy
+from theory.policy import Policy, as_policy, derive_subsample_weights
 
 __all__ = [
     "ESTIMATORS", "GAUSSIAN_POLICIES", "logdet_drift", "mean_drift", "optimal_real_weight",
@@ -268,10 +268,24 @@ def std_after(*, n, M, sigma=1.0, estimator: str = "unbiased") -> np.ndarray:
 
 def mean_drift(*, n, M, sigma=1.0, estimator: str = "unbiased",
                policy: Policy | str = "replace") -> np.ndarray:
-    """E (mu_n - mu)^2 [exact] (THEORY 3.1): sum_{j<n} E sigma_j^2/M under replace (n sigma^2/M
-    unbiased). accumulate: sum_{i<=n} E sigma_{i-1}^2/(M i^2), at most about (pi^2/6) sigma^2/M
-    (GER; Dey-Donoho); mix: exact recursion (bounded by the fresh real data)."""
-    b, est, pol = chain_args(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy)
+    """E (mu_n - mu)^2 (THEORY 3.1): sum_{j<n} E sigma_j^2/M under replace (n sigma^2/M
+    unbiased) [exact]. accumulate: sum_{i<=n} E sigma_{i-1}^2/(M i^2), at most about
+    (pi^2/6) sigma^2/M (GER; Dey-Donoho) [exact]; mix: exact recursion (bounded by the fresh real
+    data) [exact].
+
+    accumulate-subsample (KAZ's fixed budget of M points drawn without replacement from the pool)
+    [asymp: leading order in 1/M, derived here]: a point of the pool from batch j is
+    mu_j + sigma_j z, so mu_i - mu = sum_j (c_j/M)(mu_j - mu) + eta_i with c_j the budget's share
+    of batch j (mean M/i) and eta_i the mean of the chosen z's (times sigma_j ~ sigma); the
+    budgets of generations k < i share M/i points on average, Cov(eta_i, eta_k) = sigma^2/(M i).
+    This is the recursion of :func:`theory.policy.derive_subsample_weights` with v = sigma^2/M;
+    the share fluctuations and sigma_j - sigma enter at relative order 1/M.
+    """
+    b, est, pol = chain_args(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
+                             allowed=(*GAUSSIAN_POLICIES, "accumulate-subsample"))
+    if pol.name == "accumulate-subsample":
+        factors = derive_subsample_weights(int(b["n"].max()))
+        return factors[b["n"]] * b["sigma"] ** 2 / b["M"]
     if pol.name == "replace":
         return _numeric("drift", est)(**b)
     return _recursion(1, b["n"], b["M"], b["sigma"], est, pol)

@@ -20,12 +20,15 @@ Each model supports the policies for which it is defined; asking a model for ano
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from theory._checks import choice, param
 
-__all__ = ["POLICY_NAMES", "Policy", "as_policy"]
+__all__ = ["POLICY_NAMES", "Policy", "as_policy", "derive_subsample_weights"]
 
 _PRINTED = re.compile(r"(mix|weighted)\((.*)\)")
 POLICY_NAMES: tuple[str, ...] = ("replace", "accumulate", "accumulate-subsample", "mix",
@@ -108,3 +111,28 @@ def as_policy(policy: Policy | str, allowed: tuple[str, ...] = POLICY_NAMES) -> 
                          f"got {policy!r}")
     choice("policy", policy.name, allowed)
     return policy
+
+
+@functools.cache
+def derive_subsample_weights(n_max: int) -> np.ndarray:
+    """accumulate-subsample's risk factors for n = 0..n_max [asymp: leading order], in units of
+    one fit's risk v; shared by the regression and the Gaussian chains.
+
+    To leading order (the share of the budget each past batch gets replaced by its mean 1/i) the
+    error of generation i obeys e_i = (1/i) sum_{j<i} e_j + eta_i (e_0 = 0), where eta_i is the
+    noise of the budget drawn at generation i: Var eta_i = v, and two generations k < i select
+    the same data point with probability 1/i, so Cov(eta_i, eta_k) = v/i. Writing
+    e_i = sum_l B_il eta_l, the risk is (B C B')_ii with C_lk = 1/max(l, k) (l != k), C_ll = 1.
+    Values: 0, 1, 7/4, ... rising past accumulate's sum 1/i^2 and levelling off near 3.
+    The neglected fluctuation of the shares is O(v) relative (d/T for regression, 1/M for the
+    Gaussian mean).
+    """
+    B = np.zeros((n_max + 1, n_max + 1))
+    for i in range(1, n_max + 1):
+        B[i] = B[:i].sum(axis=0) / i
+        B[i, i] += 1.0
+    idx = np.arange(1, n_max + 1)
+    C = np.zeros((n_max + 1, n_max + 1))
+    C[1:, 1:] = 1.0 / np.maximum(idx[:, None], idx[None, :])
+    np.fill_diagonal(C[1:, 1:], 1.0)
+    return np.einsum("il,lk,ik->i", B, C, B)

@@ -26,7 +26,7 @@ import sympy as sp
 
 from theory._checks import broadcast, choice, param
 from theory._symbolic import numeric
-from theory.policy import Policy, as_policy
+from theory.policy import Policy, as_policy, derive_subsample_weights
 from theory.regression._closed_forms import derive_noise_term
 
 __all__ = ["DESIGNS", "FIXED_DESIGN_POLICIES", "derive_fixed_design_error",
@@ -54,30 +54,6 @@ def derive_fixed_design_error(policy: str) -> sp.Expr:
     weight = {"replace": sp.Integer(1), "accumulate": 1 / _i**2}[policy]
     total = sp.Sum(weight, (_i, 1, _n)).doit()
     return unit * sp.simplify(total.rewrite(sp.polygamma))
-
-
-@functools.cache
-def derive_subsample_weights(n_max: int) -> np.ndarray:
-    """accumulate-subsample [asymp: leading order in d/T at fixed n], in units of v.
-
-    Replacing the selected design A S_j X (S_j: rows that took batch j) by its mean I/i gives
-    e_i = (1/i) sum_{j<i} e_j + eta_i with eta_i = A xi_i, xi_{i,r} = E_{J_r, r}. Two iterations
-    k < i pick the same batch for a row with probability 1/i, so Cov(eta_i, eta_k) = v/i exactly
-    (and Var eta_i = v); the neglected fluctuation of A S_j X is O(sqrt(d/T)) and enters the risk
-    at relative order d/T. Writing e_i = sum_l B_il eta_l, the risk is (B C B')_ii with
-    C_lk = 1/max(l, k) for
-    l != k and C_ll = 1.
-    Returns the risk factors for n = 0..n_max (0, 1, then between accumulate's and replace's).
-    """
-    B = np.zeros((n_max + 1, n_max + 1))
-    for i in range(1, n_max + 1):
-        B[i] = B[:i].sum(axis=0) / i
-        B[i, i] += 1.0
-    idx = np.arange(1, n_max + 1)
-    C = np.zeros((n_max + 1, n_max + 1))
-    C[1:, 1:] = 1.0 / np.maximum(idx[:, None], idx[None, :])
-    np.fill_diagonal(C[1:, 1:], 1.0)
-    return np.einsum("il,lk,ik->i", B, C, B)
 
 
 @functools.cache
@@ -118,8 +94,9 @@ def fixed_design_error(*, d, T, n, sigma, policy: Policy | str = "replace",
     * accumulate [exact]: sigma^2 d/(T-d-1) sum_{i<=n} 1/i^2 (0.397376; bound (pi^2/6) 0.256410 =
       0.421778);
     * accumulate-subsample [asymp, leading order in d/T]: sigma^2 d/(T-d-1) times
-      :func:`derive_subsample_weights` (grows past accumulate and levels off near 3 units, 2.93
-      at n = 400: the budget caps how much the growing pool averages out; checked by simulation).
+      :func:`theory.policy.derive_subsample_weights` (grows past accumulate and levels off near
+      3 units, 2.93 at n = 400: the budget caps how much the growing pool averages out; checked
+      by simulation).
 
     ``design="fresh"`` (a new X each iteration, fits on everything kept):
     * replace [exact]: the same n sigma^2 d/(T-d-1) (independent increments again);
