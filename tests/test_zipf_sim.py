@@ -11,7 +11,7 @@ from scipy import stats
 
 import sim.zipf as sz
 import theory.zipf as tz
-from sim.zipf._sampler import binomial
+from sim.zipf._sampler import Plan, binomial, counts_plan
 from theory.zipf._generations import generation_factor
 from theory.zipf._generations import generations_error as theory_generations
 
@@ -28,11 +28,14 @@ def check(est, expected, z=Z_MAX):
 
 
 # ---------------------------------------------------------------- samplers
+# n and p traced: one compilation serves every case
+_binomial_50k = jax.jit(lambda k, n, p: binomial(k, jnp.full(50_000, n), jnp.full(50_000, p)))
+
+
 @pytest.mark.parametrize("n,p", [(7.0, 0.3), (60.0, 0.2), (5000.0, 0.45), (1e9, 1e-8),
                                  (30.0, 0.8)])
 def test_binomial_sampler_matches_binomial_law(n, p):
-    x = np.asarray(jax.jit(lambda k: binomial(k, jnp.full(50_000, n), jnp.full(50_000, p)))(
-        jax.random.key(3)))
+    x = np.asarray(_binomial_50k(jax.random.key(3), n, p))
     sd = np.sqrt(n * p * (1 - p))
     ks = np.arange(max(0, int(n * p - 6 * sd) - 2), int(n * p + 6 * sd) + 3)
     expected = stats.binom.pmf(ks, n, p) * x.size
@@ -76,6 +79,64 @@ def test_tree_and_raw_samplers_are_multinomial(key):
     se = np.sqrt((unseen[0].var() + unseen[1].var()) / reps)
     assert abs(unseen[0].mean() - unseen[1].mean()) < Z_MAX * se
     np.testing.assert_allclose(unseen[0].mean(), np.sum(p * (1 - p) ** T), rtol=0.02)
+
+
+# 16 items in 4 rows of 4 (zeros in a dense and in a sparse row). Plan(1, 4): row 0 (the heaviest)
+# is split by binomials; rows 1-3 get ~25 of T = 40 draws, 4 per round (~7 rounds), and row 1
+# alone ~11 (> 4: one row's draws span rounds). Plan(0, 16): every row by categorical draws.
+HYBRID_W = np.array([1.0, 0.7, 0.0, 0.5, 0.45, 0.41, 0.38, 0.35, 0.33, 0.0, 0.3, 0.29, 0.28, 0.27,
+                     0.26, 0.25])
+
+
+def test_hybrid_sampler_is_multinomial(key):
+    p = HYBRID_W / HYBRID_W.sum()
+    T, reps = 40, 8_000
+    w = jnp.asarray(HYBRID_W)
+    raw = np.asarray(jax.jit(jax.vmap(lambda k: sz.raw_counts(k, w, T)))(
+        jax.random.split(jax.random.fold_in(key, 1), reps)))
+    keys = jax.random.split(key, reps)
+    for plan in (Plan(1, 4), Plan(0, 16)):
+        if plan.dense_rows:  # the case exercises what it claims to
+            rows = p.reshape(4, 4).sum(1)
+            assert T * rows[1] > 2 * plan.draws and T * rows[1:].sum() > 5 * plan.draws
+        one = jax.jit(lambda k, plan=plan: sz.tree_counts(k, w, T, plan=plan))
+        counts = np.asarray(jax.jit(jax.vmap(one))(keys))
+        assert np.all(counts.sum(1) == T) and np.all(counts == np.round(counts))
+        assert np.all(counts[:, HYBRID_W == 0] == 0)
+        z_mean, z_cov = _moments(counts[:, HYBRID_W > 0], p[HYBRID_W > 0], T)
+        assert np.max(np.abs(z_mean)) < 4.5 and np.max(np.abs(z_cov)) < 4.5  # 14 + 196 z's
+        # against the raw sampler (independent keys): per-item means and the unseen mass, z = 4
+        se = np.sqrt((counts.var(0) + raw.var(0)) / reps)
+        keep = se > 0
+        assert np.max(np.abs((counts.mean(0) - raw.mean(0))[keep] / se[keep])) < Z_MAX
+        unseen = [((c == 0) * p).sum(1) for c in (counts, raw)]
+        se = np.sqrt((unseen[0].var() + unseen[1].var()) / reps)
+        assert abs(unseen[0].mean() - unseen[1].mean()) < Z_MAX * se
+        if plan.dense_rows:  # vmap equals a loop (under vmap the rounds run to the slowest seed)
+            for i in range(2):
+                np.testing.assert_array_equal(counts[i], one(keys[i]))
+
+
+def test_counts_plan():
+    p = np.arange(1, 2**20 + 1.0) ** -2.0
+    # dense rows grow with T; a tiny T is all categorical draws; the draws cover the expectation
+    plans = [counts_plan(p, T) for T in (10, 1e5, 1e7, 1e9)]
+    assert plans[0].dense_rows == 0 and plans[0].draws >= 10
+    assert [pl.dense_rows for pl in plans] == sorted(pl.dense_rows for pl in plans)
+    assert plans[-1].dense_rows > plans[1].dense_rows
+    rows = np.sort(p.reshape(1024, 1024).sum(1))[::-1] / p.sum()
+    for pl, T in zip(plans[1:3], (1e5, 1e7)):
+        assert pl.draws >= T * rows[pl.dense_rows:].sum()
+    assert counts_plan(np.zeros(5), 10) == Plan(0, 64)  # nothing to draw
+    for bad, name in [(dict(weights=[1.0, -1.0], T=3), "weights"),
+                      (dict(weights=[[1.0]], T=3), "weights"),
+                      (dict(weights=[1.0], T=-1), "T"), (dict(weights=[1.0], T=np.inf), "T")]:
+        with pytest.raises(ValueError, match=name):
+            counts_plan(**bad)
+    w = jnp.ones(16)
+    for plan, name in [(Plan(5, 4), "dense_rows"), (Plan(1, 0), "draws")]:
+        with pytest.raises(ValueError, match=name):
+            sz.tree_counts(jax.random.key(0), w, 3, plan=plan)
 
 
 # ---------------------------------------------------------------- twins against theory
@@ -148,9 +209,10 @@ def test_batching_and_sharding_do_not_change_the_numbers(key):
     b = sz.memorization_error(key, beta=BETA, T=100, N=N, seeds=12, batch_size=2)
     np.testing.assert_allclose(a.mean, b.mean, rtol=1e-12)  # same keys; 1 ulp from XLA fusion
     from sim._montecarlo import monte_carlo
-    from sim.zipf._models import _one_memorization
+    from sim.zipf._models import _one_memorization, _zipf_np
+    plan = counts_plan(_zipf_np(BETA, N, 1024), 100)  # the plan memorization_error makes
     one = monte_carlo(_one_memorization, jax.random.fold_in(key, 0), seeds=12,
-                      static={"N": N, "L": 1024}, params={"beta": BETA, "T": 100},
+                      static={"N": N, "L": 1024, "plan": plan}, params={"beta": BETA, "T": 100},
                       devices=jax.devices()[:1])
     np.testing.assert_allclose(one.mean, a.mean, rtol=1e-12)
 

@@ -9,10 +9,12 @@ from sim.zipf._models import (
     tail_band_error,
     tail_cut_error,
 )
-from sim.zipf._sampler import raw_counts, tree_counts
+from sim.zipf._sampler import Plan, counts_plan, raw_counts, tree_counts
 
 __all__ = [
+    "Plan",
     "capacity_error",
+    "counts_plan",
     "generations_error",
     "memorization_error",
     "mixed_error",
