@@ -1,7 +1,8 @@
 """Simulators of the categorical refitting (Wright-Fisher) chain; twins of :mod:`theory.discrete`.
 
-A generation draws multinomial counts (cost independent of M through JAX's binomial-based
-multinomial sampler); ``raw=True`` draws the M categorical samples and counts them instead.
+A generation draws its multinomial counts with the exact sampler of the Zipf simulators
+(:func:`sim.zipf.tree_counts`, planned once per call from the truth p and M; the plan sets only
+the speed); ``raw=True`` draws the M categorical samples and counts them instead.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sim._montecarlo import Estimate, monte_carlo
+from sim.zipf._sampler import Plan, counts_plan, tree_counts
 from theory._checks import broadcast, param
 from theory.discrete import discrete_args
 from theory.policy import Policy
@@ -18,14 +20,14 @@ from theory.policy import Policy
 __all__ = ["expected_lost_mass", "fixation_probability"]
 
 
-def _counts(key, total, probs, raw_total: int):
+def _counts(key, total, probs, raw_total: int, plan: Plan):
     if raw_total:
         draws = jax.random.categorical(key, jnp.log(probs), shape=(raw_total,))
         return jnp.zeros(probs.shape).at[draws].add(1.0)
-    return jax.random.multinomial(key, total, probs).astype(probs.dtype)
+    return tree_counts(key, probs, total, plan=plan)
 
 
-def _one_chain(key, *, n_max: int, policy: str, raw_M: int, raw_a: int, p, M, a):
+def _one_chain(key, *, n_max: int, policy: str, raw_M: int, raw_a: int, plan: Plan, p, M, a):
     """Per generation 0..n_max: (mass of p lost, 1[state 0 holds every sample])."""
     b = M - a
     raw_b = raw_M - raw_a
@@ -33,14 +35,14 @@ def _one_chain(key, *, n_max: int, policy: str, raw_M: int, raw_a: int, p, M, a)
     def step(state, k):
         k_real, k_syn = jax.random.split(k)
         if policy == "accumulate":
-            pool = state + _counts(k_syn, M, state / state.sum(), raw_M)
+            pool = state + _counts(k_syn, M, state / state.sum(), raw_M, plan)
             return pool, pool
-        new = _counts(k_syn, b, state / state.sum(), raw_b)
+        new = _counts(k_syn, b, state / state.sum(), raw_b, plan)
         if policy == "mix":
-            new = new + _counts(k_real, a, p, raw_a)
+            new = new + _counts(k_real, a, p, raw_a, plan)
         return new, new
 
-    first = _counts(jax.random.fold_in(key, n_max), M, p, raw_M)  # generation 1 samples the truth
+    first = _counts(jax.random.fold_in(key, n_max), M, p, raw_M, plan)  # generation 1: the truth
     _, counts = jax.lax.scan(step, first, jax.random.split(key, max(n_max - 1, 1)))
     counts = jnp.concatenate([p[None], first[None], counts])[: n_max + 1]
     lost = jnp.sum(p * (counts == 0), axis=1)
@@ -52,7 +54,7 @@ def _run(key, *, p, M, n_max, policy: Policy, seeds, batch_size, raw) -> Estimat
     a = int(np.rint(policy.real * M)) if policy.name == "mix" else 0
     return monte_carlo(_one_chain, key, seeds=seeds, batch_size=batch_size,
                        static=dict(n_max=n_max, policy=policy.name, raw_M=M if raw else 0,
-                                   raw_a=a if raw else 0),
+                                   raw_a=a if raw else 0, plan=counts_plan(np.asarray(p), M)),
                        params=dict(p=np.asarray(p), M=M, a=a))
 
 
