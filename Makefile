@@ -23,7 +23,7 @@ figures: $(STAMP)
 	$(PY) -m paper_figures --scale $(SCALE)
 
 bench: $(STAMP)
-	$(PY) -m bench
+	OPENBLAS_NUM_THREADS=1 $(PY) -m bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

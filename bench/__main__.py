@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
+import time
 
-import jax
+# XLA:CPU (jaxlib 0.10) deadlocks (all threads asleep) on vmapped chunks of several LAPACK calls,
+# e.g. the raw regression sampler's QR refits from about 16 seeds of 500 x 50 designs; its
+# concurrency-optimised scheduler is what does it. Set before JAX starts its backends.
+_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler"
+if _FLAG not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}=false".strip()
+
+import jax  # noqa: E402
+
+
+def _cell(name: str, value) -> str:
+    return f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}"
 
 
 def main(argv=None) -> int:
@@ -27,13 +40,18 @@ def main(argv=None) -> int:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; --list shows the names")
     results = []
     for name in args.names or list(BENCHMARKS):
+        start = time.perf_counter()
         res = BENCHMARKS[name](args.quick).as_dict()
+        res["wall_s"] = time.perf_counter() - start  # compilation and references included
         res["device"] = jax.devices()[0].device_kind
         res["machine"] = f"{platform.machine()} {platform.processor() or ''}".strip()
         results.append(res)
         if not args.json:
             print(f"{name:36s} ours {res['ours_s']:9.4f}s  numpy {res['reference_s']:9.4f}s  "
-                  f"speedup {res['speedup']:8.1f}x  agree={res['agree']}", flush=True)
+                  f"speedup {res['speedup']:8.1f}x  agree={res['agree']}  "
+                  f"(wall {res['wall_s']:.0f}s)", flush=True)
+            for row in res.get("rows", []):
+                print("    " + "  ".join(_cell(k, v) for k, v in row.items() if v is not None))
     if args.json:
         print(json.dumps(results, indent=1))
     return 0 if all(r["agree"] for r in results) else 1

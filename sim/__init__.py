@@ -2,9 +2,18 @@
 plus a key and ``seeds``), returning an :class:`Estimate` (mean, stderr, seeds).
 
 Simulations run in the caller's JAX precision (float32 by default; float64 after
-``jax.config.update("jax_enable_x64", True)``), batched over seeds and sharded over all devices.
+``jax.config.update("jax_enable_x64", True)``), batched over seeds and sharded over all devices,
+in chunks sized from a memory budget (:func:`set_memory_budget`).
 """
 
-from sim._montecarlo import Estimate, monte_carlo, sample_seeds
+from sim._montecarlo import (
+    Estimate,
+    chunk_width,
+    default_memory_budget,
+    monte_carlo,
+    sample_seeds,
+    set_memory_budget,
+)
 
-__all__ = ["Estimate", "monte_carlo", "sample_seeds"]
+__all__ = ["Estimate", "chunk_width", "default_memory_budget", "monte_carlo", "sample_seeds",
+           "set_memory_budget"]

@@ -5,8 +5,9 @@ simulator uses:
 
 * seed ``i`` gets ``jax.random.fold_in(key, i)``, so the numbers for a given key do not depend on
   the chunk size or the number of devices;
-* seeds are processed ``batch_size`` per device at a time (chunks of a ``vmap``, dispatched in
-  turn), which bounds memory;
+* seeds are processed in chunks (a ``vmap`` over the chunk, chunks dispatched in turn), sized from
+  a memory budget: the widest chunk whose compiled program XLA says fits (see
+  :func:`set_memory_budget`), or ``batch_size`` seeds per device when the caller gives one;
 * the seed axis of each chunk is sharded over all visible devices (``jax.shard_map`` on a
   ``jax.sharding.Mesh``), so the same call runs on a laptop, one GPU or several;
 * ``params`` are traced (a sweep over their values compiles once), ``static`` ones fix shapes.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -25,10 +27,22 @@ import numpy as np
 from jax.sharding import Mesh, PartitionSpec
 
 __all__ = [
-    "DEFAULT_BATCH_SIZE", "Estimate", "monte_carlo", "sample_seeds", "seed_keys", "summarize",
+    "Estimate", "chunk_width", "default_memory_budget", "monte_carlo", "sample_seeds",
+    "seed_keys", "set_memory_budget", "summarize",
 ]
 
-DEFAULT_BATCH_SIZE = 256
+#: Widest chunk (seeds per device) the budget may choose: wider chunks of one program bring
+#: little on CPU, each new width is a new compilation, and XLA:CPU (jaxlib 0.10) has deadlocked
+#: on wide chunks of batched LAPACK calls (see tests/conftest.py). Accelerators may raise it.
+MAX_CHUNK = 256
+
+#: Default budget: this fraction of an accelerator's allocator limit (``bytes_limit``) ...
+ACCELERATOR_FRACTION = 0.5
+#: ... or, for host (CPU) devices, of the physical RAM, shared by the devices of the run.
+HOST_FRACTION = 0.25
+
+_budget: int | None = None  # process-wide budget set by set_memory_budget (None: the default)
+_widest: dict[tuple, tuple[int, int]] = {}  # runner -> (widest chunk compiled, its bytes)
 
 
 class Estimate(NamedTuple):
@@ -59,19 +73,128 @@ def seed_keys(key: jax.Array, start: int, stop: int) -> jax.Array:
     return jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(start, stop, dtype=jnp.uint32))
 
 
+def _check_budget(nbytes: Any) -> int:
+    if isinstance(nbytes, bool | str) or not np.isscalar(nbytes) or not nbytes >= 1 \
+            or not math.isfinite(nbytes):
+        raise ValueError(f"memory_budget must be a number of bytes >= 1, got {nbytes!r}")
+    return int(nbytes)
+
+
+def set_memory_budget(nbytes: int | None) -> None:
+    """Set, for the whole process, the memory budget (bytes per device) of every simulator call
+    that does not pass ``memory_budget``; ``None`` restores :func:`default_memory_budget`."""
+    global _budget
+    _budget = None if nbytes is None else _check_budget(nbytes)
+
+
+def default_memory_budget(devices: Sequence[jax.Device] | None = None) -> int:
+    """Bytes per device a chunk of seeds may use when no budget is set.
+
+    ``ACCELERATOR_FRACTION`` of the smallest allocator limit (``device.memory_stats()
+    ["bytes_limit"]``) where the devices report one (GPUs), else ``HOST_FRACTION`` of the physical
+    RAM (``os.sysconf``) split evenly between the devices of the run (host devices share it).
+    """
+    devices = tuple(devices or jax.devices())
+    limits = [(d.memory_stats() or {}).get("bytes_limit") for d in devices]
+    if all(limits):
+        return int(ACCELERATOR_FRACTION * min(limits))
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return int(HOST_FRACTION * ram / len(devices))
+
+
 @functools.lru_cache(maxsize=256)
 def _runner(one_seed: Callable, frozen_static: tuple, devices: tuple) -> Callable:
     """The compiled batch: ``vmap`` over one chunk of seed keys, sharded over ``devices``."""
     static = dict(frozen_static)
-    batch = jax.vmap(lambda k, p: one_seed(k, **static, **p), in_axes=(0, None))
+
+    def chunk(keys: jax.Array, params: dict) -> jax.Array:
+        return jax.vmap(lambda k: one_seed(k, **static, **params))(keys)
+
     if len(devices) == 1:
-        return jax.jit(batch)
+        return jax.jit(chunk)
     # shard_map: every device runs the plain per-device program on its slice of the seed axis
     # (no automatic partitioning of the while loops and conds inside one seed's simulation).
     mesh = Mesh(np.array(devices), ("seeds",))
-    return jax.jit(jax.shard_map(batch, mesh=mesh, in_specs=(PartitionSpec("seeds"),
+    return jax.jit(jax.shard_map(chunk, mesh=mesh, in_specs=(PartitionSpec("seeds"),
                                                             PartitionSpec()),
                                  out_specs=PartitionSpec("seeds"), check_vma=False))
+
+
+@functools.lru_cache(maxsize=1024)
+def _footprint(one_seed: Callable, frozen_static: tuple, devices: tuple, signature: tuple,
+               width: int) -> int:
+    """Bytes one device needs for a chunk of ``width`` seeds per device: XLA's memory analysis
+    (arguments + outputs + temporaries) of the program :func:`sample_seeds` then runs.
+
+    Lowered from shapes alone; ``jax.jit`` keeps the executable, so running that chunk width
+    afterwards does not compile again (tests/test_memory.py checks it).
+    """
+    key_shape, key_dtype, params = signature
+    keys = jax.ShapeDtypeStruct((width * len(devices), *key_shape), key_dtype)
+    traced = {name: jax.ShapeDtypeStruct(shape, dtype) for name, shape, dtype in params}
+    stats = _runner(one_seed, frozen_static, devices).lower(keys, traced).compile() \
+        .memory_analysis()
+    return (stats.argument_size_in_bytes + stats.output_size_in_bytes
+            + stats.temp_size_in_bytes - stats.alias_size_in_bytes)
+
+
+def _signature(key: jax.Array, traced: Mapping[str, jax.Array]) -> tuple:
+    return (key.shape, key.dtype,
+            tuple(sorted((k, v.shape, v.dtype) for k, v in traced.items())))
+
+
+def chunk_width(one_seed: Callable, key: jax.Array, *, seeds: int, budget: int,
+                static: Mapping[str, Any] | None = None,
+                params: Mapping[str, Any] | None = None,
+                devices: Sequence[jax.Device] | None = None) -> int:
+    """Seeds per device per chunk: the widest chunk (up to all ``seeds`` and ``MAX_CHUNK``)
+    that fits ``budget``.
+
+    XLA's memory analysis of the compiled chunk is the measure. The first call for a runner
+    compiles the full width; if that is over the budget, the width is extrapolated (memory is
+    close to linear in the width; the traced ``params`` are the fixed part), and later calls
+    start from the bytes per seed measured then, so a runner costs at most one compilation more
+    than it runs. The chosen width is verified and halved while still over. Raises ValueError
+    when one seed alone needs more than ``budget``.
+    """
+    if int(seeds) < 1:
+        raise ValueError(f"seeds must be an integer >= 1, got {seeds}")
+    budget = _check_budget(budget)
+    devices = tuple(devices or jax.devices())
+    needed = min(math.ceil(int(seeds) / len(devices)), MAX_CHUNK)
+    traced = _traced(params)
+    run = (one_seed, tuple(sorted((static or {}).items())), devices, _signature(key, traced))
+    fixed = sum(v.nbytes for v in traced.values())  # replicated on every device
+
+    def fit(cap: int) -> int:  # the widest chunk <= cap within budget, memory linear in width
+        widest, its_bytes = _widest[run]
+        per_seed = (its_bytes - fixed) / widest  # the widest chunk has the least fixed-cost bias
+        return max(1, min(cap, math.floor((budget - fixed) / per_seed)))
+
+    def measure(width: int) -> int:
+        need = _footprint(*run, width)
+        if width > _widest.get(run, (0, 0))[0]:
+            _widest[run] = width, need
+        return need
+
+    first = run not in _widest
+    width = needed if first else fit(needed)
+    need = measure(width)
+    if need > budget and first and width > 1:
+        width = fit(width - 1)
+        need = measure(width)
+    while need > budget and width > 1:  # not linear after all
+        width //= 2
+        need = measure(width)
+    if need > budget:
+        raise ValueError(f"memory_budget must be at least the {need} bytes that one seed needs "
+                         f"per device (XLA memory analysis), got {budget}")
+    return width
+
+
+def _traced(params: Mapping[str, Any] | None) -> dict[str, jax.Array]:
+    dtype = jnp.zeros(()).dtype  # float32, or float64 under x64
+    return {k: jnp.asarray(v, dtype=dtype) for k, v in (params or {}).items()}
 
 
 def sample_seeds(
@@ -82,9 +205,11 @@ def sample_seeds(
     static: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
     batch_size: int | None = None,
+    memory_budget: int | None = None,
     devices: Sequence[jax.Device] | None = None,
 ) -> np.ndarray:
-    """Per-seed results of ``one_seed(key_i, **static, **params)``, i = 0..seeds-1 (see below)."""
+    """Per-seed results of ``one_seed(key_i, **static, **params)``, i = 0..seeds-1 (see
+    :func:`monte_carlo`)."""
     seeds = int(seeds)
     if seeds < 1:
         raise ValueError(f"seeds must be an integer >= 1, got {seeds}")
@@ -92,16 +217,20 @@ def sample_seeds(
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     devices = tuple(devices or jax.devices())
     n_dev = len(devices)
-    per_dev = min(int(batch_size or DEFAULT_BATCH_SIZE), math.ceil(seeds / n_dev))
+    if batch_size is None:
+        budget = (_check_budget(memory_budget) if memory_budget is not None
+                  else _budget or default_memory_budget(devices))
+        per_dev = chunk_width(one_seed, key, seeds=seeds, budget=budget, static=static,
+                              params=params, devices=devices)
+    else:
+        per_dev = min(int(batch_size), math.ceil(seeds / n_dev))
     width = per_dev * n_dev
-    chunks = math.ceil(seeds / width)
-    dtype = jnp.zeros(()).dtype  # float32, or float64 under x64
-    traced = {k: jnp.asarray(v, dtype=dtype) for k, v in (params or {}).items()}
+    traced = _traced(params)
     run = _runner(one_seed, tuple(sorted((static or {}).items())), devices)
     # Chunks are dispatched one after another from Python: memory is bounded by one chunk,
     # and no outer device-side loop wraps the (possibly LAPACK-calling) per-seed program.
     out = [np.asarray(run(seed_keys(key, c * width, (c + 1) * width), traced))
-           for c in range(chunks)]
+           for c in range(math.ceil(seeds / width))]
     return np.concatenate(out)[:seeds]
 
 
@@ -113,17 +242,21 @@ def monte_carlo(
     static: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
     batch_size: int | None = None,
+    memory_budget: int | None = None,
     devices: Sequence[jax.Device] | None = None,
 ) -> Estimate:
     """Run ``one_seed(key, **static, **params)`` for ``seeds`` independent keys; summarise.
 
     ``one_seed`` must be a module-level function (its identity keys the compilation cache);
     ``static`` values must be hashable (numbers, strings, tuples; they fix shapes);
-    ``params`` values are traced arrays. ``batch_size`` seeds per device are held in memory at
-    once; ``devices`` (default: all visible) share the seed axis. The result for a given key
-    does not depend on either.
+    ``params`` values are traced arrays. ``devices`` (default: all visible) share the seed axis.
+    Chunks of seeds are as wide as ``memory_budget`` bytes per device allow (default: the
+    process-wide :func:`set_memory_budget`, else :func:`default_memory_budget`), measured by XLA
+    on the compiled chunk (:func:`chunk_width`); an explicit ``batch_size`` (seeds per device)
+    overrides the budget. The result for a given key depends on none of these.
     """
     if int(seeds) < 2:
         raise ValueError(f"seeds must be an integer >= 2, got {seeds}")
     return summarize(sample_seeds(one_seed, key, seeds=seeds, static=static, params=params,
-                                  batch_size=batch_size, devices=devices))
+                                  batch_size=batch_size, memory_budget=memory_budget,
+                                  devices=devices))
