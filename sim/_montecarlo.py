@@ -10,6 +10,8 @@ simulator uses:
   :func:`set_memory_budget`), or ``batch_size`` seeds per device when the caller gives one;
 * the seed axis of each chunk is sharded over all visible devices (``jax.shard_map`` on a
   ``jax.sharding.Mesh``), so the same call runs on a laptop, one GPU or several;
+* with several processes (``jax.distributed``), every process builds the same keys, hands its own
+  devices their slices of one global array and gathers the whole result;
 * ``params`` are traced (a sweep over their values compiles once), ``static`` ones fix shapes.
 """
 
@@ -95,11 +97,12 @@ def default_memory_budget(devices: Sequence[jax.Device] | None = None) -> int:
     RAM (``os.sysconf``) split evenly between the devices of the run (host devices share it).
     """
     devices = tuple(devices or jax.devices())
-    limits = [(d.memory_stats() or {}).get("bytes_limit") for d in devices]
+    local = [d for d in devices if d.process_index == jax.process_index()] or list(devices)
+    limits = [(d.memory_stats() or {}).get("bytes_limit") for d in local]
     if all(limits):
         return int(ACCELERATOR_FRACTION * min(limits))
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return int(HOST_FRACTION * ram / len(devices))
+    return int(HOST_FRACTION * ram / len(local))
 
 
 @functools.lru_cache(maxsize=256)
@@ -229,9 +232,30 @@ def sample_seeds(
     run = _runner(one_seed, tuple(sorted((static or {}).items())), devices)
     # Chunks are dispatched one after another from Python: memory is bounded by one chunk,
     # and no outer device-side loop wraps the (possibly LAPACK-calling) per-seed program.
-    out = [np.asarray(run(seed_keys(key, c * width, (c + 1) * width), traced))
+    spans_processes = any(d.process_index != jax.process_index() for d in devices)
+    chunk = _across_processes(run, devices) if spans_processes else run
+    out = [np.asarray(chunk(seed_keys(key, c * width, (c + 1) * width), traced))
            for c in range(math.ceil(seeds / width))]
     return np.concatenate(out)[:seeds]
+
+
+def _across_processes(run: Callable, devices: tuple) -> Callable:
+    """``run`` for a multi-process (``jax.distributed``) run: every process computes all the keys
+    of a chunk (cheap), hands its own devices their slices as one global array, and gathers the
+    whole result, so every process returns the same numbers as a single process would."""
+    from jax.experimental import multihost_utils
+    from jax.sharding import NamedSharding
+
+    sharding = NamedSharding(Mesh(np.array(devices), ("seeds",)), PartitionSpec("seeds"))
+
+    def chunk(keys: jax.Array, traced: dict) -> np.ndarray:
+        data = np.asarray(jax.random.key_data(keys))
+        shards = jax.make_array_from_callback(data.shape, sharding, lambda idx: data[idx])
+        result = run(jax.random.wrap_key_data(shards, impl=jax.random.key_impl(keys)),
+                     {k: np.asarray(v) for k, v in traced.items()})
+        return np.asarray(multihost_utils.process_allgather(result, tiled=True))
+
+    return chunk
 
 
 def monte_carlo(
