@@ -30,50 +30,60 @@ import jax.numpy as jnp
 __all__ = ["bartlett_factor", "ols_increment", "raw_factor", "reduced_regression_data"]
 
 
-def bartlett_factor(key: jax.Array, *, T, d: int) -> jax.Array:
-    """Upper-triangular R (d x d) with R'R ~ Wishart_d(T, I); rows i >= T are zero.
+def bartlett_factor(key: jax.Array, *, T, d: int, rows: int | None = None) -> jax.Array:
+    """Upper-trapezoidal R (rows x d) with R'R ~ Wishart_d(T, I); rows i >= T are zero.
 
-    ``T`` may be a traced (float) value; ``d`` is static.
+    ``T`` may be a traced (float) value; ``d`` and ``rows`` (default d) are static. Only the
+    first min(T, d) rows of R are non-zero, so ``rows >= min(T, d)`` loses nothing: a design
+    with T < d then costs O(rows d) to draw instead of O(d^2).
     """
+    rows = d if rows is None else rows
     k_chi, k_off = jax.random.split(key)
-    i = jnp.arange(d)
+    i = jnp.arange(rows)
     dof = jnp.asarray(T, dtype=jnp.zeros(()).dtype) - i  # chi_{T-i}
     alive = dof > 0
     gamma = jax.random.gamma(k_chi, jnp.where(alive, dof / 2, 1.0))
     diag = jnp.where(alive, jnp.sqrt(2.0 * gamma), 0.0)
-    upper = jnp.triu(jax.random.normal(k_off, (d, d)), k=1) * alive[:, None]
-    return upper + jnp.diag(diag)
+    upper = jnp.triu(jax.random.normal(k_off, (rows, d)), k=1) * alive[:, None]
+    return upper + jnp.eye(rows, d) * diag[:, None]
 
 
-def raw_factor(key: jax.Array, *, T: int, d: int) -> tuple[jax.Array, jax.Array]:
-    """Draw the raw Z (T x d) and reduce it by QR: returns (R, Q) with R padded to d x d.
+def raw_factor(key: jax.Array, *, T: int, d: int, rows: int | None = None
+               ) -> tuple[jax.Array, jax.Array]:
+    """Draw the raw Z (T x d) and reduce it by QR: returns (R, Q) with R padded to rows x d.
 
-    The direct sampler that :func:`bartlett_factor` replaces; ``T`` must be a static int. The
-    caller applies ``Q.T`` to its raw noise vector (first min(T, d) entries used).
+    The direct sampler that :func:`bartlett_factor` replaces; ``T`` must be a static int and
+    ``rows`` (default d) at least min(T, d). The caller applies ``Q.T`` to its raw noise vector
+    (first min(T, d) entries used).
     """
+    rows = d if rows is None else rows
     z = jax.random.normal(key, (T, d))
     q, r = jnp.linalg.qr(z, mode="reduced")  # T >= d: (T,d),(d,d); T < d: (T,T),(T,d)
     m = min(T, d)
-    return jnp.zeros((d, d)).at[:m].set(r[:m]), q[:, :m]
+    if rows < m:
+        raise ValueError(f"rows must be >= min(T, d) = {m}, got {rows}")
+    return jnp.zeros((rows, d)).at[:m].set(r[:m]), q[:, :m]
 
 
 def reduced_regression_data(key: jax.Array, *, w: jax.Array, sqrt_spectrum: jax.Array, T,
-                            noise: jax.Array | float, raw: bool = False
+                            noise: jax.Array | float, raw: bool = False, rows: int | None = None
                             ) -> tuple[jax.Array, jax.Array]:
     """Reduced (A, y) for T samples x ~ N(0, diag(spectrum)), labels x.w + N(0, noise^2).
 
     ``raw=True`` draws the T x d design and the T noise values and reduces them by QR (static T);
-    otherwise R and g are sampled directly (Bartlett), at a cost independent of T.
+    otherwise R and g are sampled directly (Bartlett), at a cost independent of T. A has
+    ``rows`` (static, default d, at least min(T, d)) rows; rows i >= T are zero.
     """
     d = w.shape[0]
+    rows = d if rows is None else rows
     k_design, k_noise = jax.random.split(key)
     if raw:
-        r, q = raw_factor(k_design, T=int(T), d=d)
+        r, q = raw_factor(k_design, T=int(T), d=d, rows=rows)
         e = noise * jax.random.normal(k_noise, (int(T),))
-        g = jnp.zeros(d).at[: q.shape[1]].set(q.T @ e)
+        g = jnp.zeros(rows).at[: q.shape[1]].set(q.T @ e)
     else:
-        r = bartlett_factor(k_design, T=T, d=d)
-        g = noise * jax.random.normal(k_noise, (d,)) * (jnp.arange(d) < T)
+        r = bartlett_factor(k_design, T=T, d=d, rows=rows)
+        g = noise * jax.random.normal(k_noise, (rows,)) * (jnp.arange(rows) < T)
     a = r * sqrt_spectrum[None, :]
     return a, a @ w + g
 

@@ -16,7 +16,8 @@ import pytest
 
 from sim import regression as S
 from sim import sample_seeds
-from sim.regression._chain import _chain_seed
+from sim._design import bartlett_factor
+from sim.regression._chain import _chain_seed, _design_rows, _fit
 from theory import regression as R
 
 Z = 4.0
@@ -73,6 +74,36 @@ def test_ridge_general_spectrum_against_deterministic_equivalent(key):
     est = S.ridge_test_error(key, seeds=4000, **kw)
     theory = R.ridge_test_error(**kw)
     assert np.all(np.abs(est.mean - theory) <= Z * est.stderr + 0.06 * theory), (est, theory)
+
+
+@pytest.mark.parametrize("T,lam", [(7, 0.3), (7, 0.0), (23, 0.3), (23, 0.0)])
+def test_row_space_fit_equals_normal_equations(T, lam):
+    """The row-space ridge / min-norm solve on the trimmed design equals NumPy's normal
+    equations (lam > 0) or pinv (lam = 0) on the full d x d design, for T < d and T >= d."""
+    d, rows = 16, 8 if T < 16 else 16
+    a = np.asarray(bartlett_factor(jax.random.key(3), T=T, d=d)) * np.linspace(0.5, 2, d)
+    y = np.where(np.arange(d) < T, np.random.default_rng(0).standard_normal(d), 0.0)
+    if lam > 0:
+        expected = np.linalg.solve(a.T @ a / T + lam * np.eye(d), a.T @ y / T)
+    else:
+        expected = np.linalg.pinv(a) @ y
+    got = _fit(jax.numpy.asarray(a[:rows]), jax.numpy.asarray(y[:rows]), T, lam)
+    np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
+
+
+def test_design_rows_cover_every_design_step():
+    T, lam = np.array([1200.0, 50.0, 90.0, 2000.0]), np.array([0.0, 0.0, 0.1, 0.0])
+    assert _design_rows(T, lam, 1000, raw=False) == 96  # OLS at T >= d needs none; 90 -> step 8
+    assert _design_rows(T, lam, 1000, raw=True) == 1000  # raw: every step, 2000 > d
+    assert _design_rows(np.array([300.0]), np.array([0.1]), 1000, raw=False) == 320
+    assert _design_rows(np.array([3000.0]), np.array([0.0]), 1000, raw=False) == 8  # none
+
+
+def test_trimmed_design_min_norm_matches_exact_theory(key):
+    """T0 = 12 < d = 40: the generators' min-norm fits use 16-row designs, not 40 x 40."""
+    kw = dict(d=40, T0=12, n=2, sigma0=0.5, w0_norm=1.0)
+    est = S.overparam_generator_error(key, seeds=4000, **kw)
+    assert abs(est.z(R.overparam_generator_error(**kw))) <= Z
 
 
 def _chain_params(T, noise, lam, active, spectrum=None):
