@@ -88,7 +88,7 @@ def isotropic_mixed_training_error(key, *, d, n, p2, c2, sigma, seeds: int,
     return Estimate(mean, err, seeds)
 
 
-def _one_projection(key, *, d: int, n: int, m: int, n2: int, c2, sigma, w1_norm):
+def _one_projection(key, *, d: int, n: int, m: int, n2, c2, sigma, w1_norm):
     """||S v - w1||^2 for OLS v of the mixed labels on the features S'x (raw design)."""
     k_s, k_x, k_e, k_w = jax.random.split(key, 4)
     s = jax.random.normal(k_s, (d, m)) / jnp.sqrt(d)
@@ -114,8 +114,9 @@ def random_projection_error(key, *, d, n, m, p2, c2, sigma, w1_norm, seeds: int,
     for idx in np.ndindex(shape):
         dd, nn, mm = int(b["d"][idx]), int(b["n"][idx]), int(b["m"][idx])
         run = monte_carlo(_one_projection, key, seeds=seeds, batch_size=batch_size,
-                          static=dict(d=dd, n=nn, m=mm, n2=_split(nn, b["p2"][idx])[1]),
-                          params=dict(c2=b["c2"][idx], sigma=b["sigma"][idx],
+                          static=dict(d=dd, n=nn, m=mm),
+                          params=dict(n2=_split(nn, b["p2"][idx])[1], c2=b["c2"][idx],
+                                      sigma=b["sigma"][idx],
                                       w1_norm=b["w1_norm"][idx]))
         mean[idx], err[idx] = run.mean, run.stderr
     return Estimate(mean, err, seeds)
