@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 import time
 
-# XLA:CPU (jaxlib 0.10) deadlocks (all threads asleep) on vmapped chunks of several LAPACK calls,
-# e.g. the raw regression sampler's QR refits from about 16 seeds of 500 x 50 designs; its
-# concurrency-optimised scheduler is what does it. Set before JAX starts its backends.
-_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler"
-if _FLAG not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}=false".strip()
+import jax
 
-import jax  # noqa: E402
+import sim  # noqa: F401  (before any computation: sets the XLA:CPU scheduler flag)
 
 
 def _cell(name: str, value) -> str:

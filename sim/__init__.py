@@ -4,9 +4,20 @@ plus a key and ``seeds``), returning an :class:`Estimate` (mean, stderr, seeds).
 Simulations run in the caller's JAX precision (float32 by default; float64 after
 ``jax.config.update("jax_enable_x64", True)``), batched over seeds and sharded over all devices,
 in chunks sized from a memory budget (:func:`set_memory_budget`).
+
+Importing ``sim`` turns off XLA:CPU's concurrency-optimised scheduler (unless ``XLA_FLAGS``
+already sets it): under jaxlib 0.10 it deadlocks (all threads asleep) on vmapped chunks of
+several LAPACK calls, e.g. two batched 500 x 50 QRs from 16 seeds. The flag is read when JAX
+starts its CPU backend, so import ``sim`` before the first computation.
 """
 
-from sim._montecarlo import (
+import os
+
+_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler"
+if _FLAG not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}=false".strip()
+
+from sim._montecarlo import (  # noqa: E402
     Estimate,
     chunk_width,
     default_memory_budget,
