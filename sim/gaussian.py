@@ -83,11 +83,26 @@ def _one_chain(key, *, n_max: int, policy: str, mle: bool, raw_M: int, raw_a: in
     return jnp.concatenate([_stats(zero, sigma**2 + zero, sigma)[None], path])
 
 
+def _uniform_subset(key, *, size, M: int) -> jax.Array:
+    """M distinct indices drawn uniformly from range(size) (traced size >= M), in O(M^2).
+
+    Floyd's algorithm (Bentley & Floyd, CACM 30(9), 1987): for j = size - M, ..., size - 1 draw
+    t uniform on 0..j and take t, or j if t was taken already; every M-subset is equally likely.
+    """
+    t = jax.random.randint(key, (M,), 0, size - M + 1 + jnp.arange(M))
+
+    def take(m, chosen):
+        j = size - M + m
+        return chosen.at[m].set(jnp.where(jnp.any(chosen == t[m]), j, t[m]))
+
+    return jax.lax.fori_loop(0, M, take, jnp.full(M, -1, t.dtype))
+
+
 def _one_subsample_chain(key, *, n_max: int, mle: bool, M: int, sigma):
     """accumulate-subsample: each generation adds M points to the pool, then fits on M points drawn
-    uniformly without replacement from the pool (KAZ). The pool is kept raw."""
+    uniformly without replacement from the pool (KAZ). The pool is kept raw; the subset costs
+    O(M^2) (:func:`_uniform_subset`), not O(pool)."""
     div = 0.0 if mle else 1.0
-    slots = jnp.arange(n_max * M)
 
     def step(carry, inputs):
         mu, var, pool = carry
@@ -95,9 +110,7 @@ def _one_subsample_chain(key, *, n_max: int, mle: bool, M: int, sigma):
         k_new, k_pick = jax.random.split(k)
         new = mu + jnp.sqrt(var) * jax.random.normal(k_new, (M,))
         pool = jax.lax.dynamic_update_slice(pool, new, (i * M,))
-        score = jnp.where(slots < (i + 1) * M, jax.random.uniform(k_pick, slots.shape), 2.0)
-        _, idx = jax.lax.top_k(-score, M)
-        x = pool[idx]
+        x = pool[_uniform_subset(k_pick, size=(i + 1) * M, M=M)]
         mu = x.mean()
         var = jnp.sum((x - mu) ** 2) / (M - div)
         return (mu, var, pool), _stats(mu, var, sigma)

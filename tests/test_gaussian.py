@@ -183,3 +183,20 @@ def test_subsample_mean_drift_leading_order(key):
     lo, hi = tg.mean_drift(n=n, M=20, policy="accumulate"), tg.mean_drift(n=n, M=20)
     assert np.all((lo < tg.mean_drift(**kw)) & (tg.mean_drift(**kw) < hi))
     assert tg.mean_drift(n=1, M=20, policy="accumulate-subsample") == pytest.approx(1 / 20)
+
+
+def test_uniform_subset_is_uniform_without_replacement():
+    """Floyd's subsets of 4 from range(7): distinct, in range, and each of the 35 subsets equally
+    likely (chi-square over 35 cells, 70,000 draws, p > 1e-3)."""
+    from itertools import combinations
+
+    from scipy import stats
+
+    from sim.gaussian import _uniform_subset
+
+    draw = jax.jit(jax.vmap(lambda k: _uniform_subset(k, size=7, M=4)))
+    idx = np.sort(np.asarray(draw(jax.random.split(jax.random.key(5), 70_000))), axis=1)
+    assert idx.min() >= 0 and idx.max() < 7 and np.all(np.diff(idx, axis=1) > 0)
+    cells = {c: i for i, c in enumerate(combinations(range(7), 4))}
+    counts = np.bincount([cells[tuple(r)] for r in idx], minlength=len(cells))
+    assert stats.chisquare(counts).pvalue > 1e-3
