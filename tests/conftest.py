@@ -2,8 +2,9 @@
 
 The test process sees one CPU device. XLA:CPU (jaxlib 0.10) deadlocked (all threads asleep, main
 thread awaiting a result) in some sequences of programs containing LAPACK calls under vmap and
-lax.cond, and with forced virtual devices; checks that met it (sharding over 4 devices, the raw
-sampler after larger programs) run in fresh subprocesses (see tests/test_regression_sim.py).
+lax.cond; importing ``sim`` turns off the scheduler that caused it (sim/__init__.py). Checks that
+met it before (the raw sampler after larger programs) and those that need forced virtual devices
+still run in fresh subprocesses (see tests/test_regression_sim.py).
 """
 
 import jax

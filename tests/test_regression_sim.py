@@ -180,6 +180,18 @@ def test_vmap_equals_loop_and_chunking_is_invisible(key):
     np.testing.assert_allclose(looped, whole, rtol=1e-10)
 
 
+def test_chunks_trace_matmuls_at_highest_precision(key):
+    """GPUs run float32 matmuls in TF32 (relative error ~1e-3) unless told otherwise: every dot
+    in a chain's compiled chunk must carry precision HIGHEST (sim._montecarlo.MATMUL_PRECISION)."""
+    from sim._montecarlo import _runner, _traced, seed_keys
+
+    params = _chain_params([30, 30, 30, 40], [1, 1, 1, 1], [0, 0, 0, 0.1], [1, 1, 1, 1])
+    run = _runner(_chain_seed, (("raw_sizes", None),), tuple(jax.devices()))
+    text = run.lower(seed_keys(key, 0, 2), _traced(params)).as_text()
+    dots = [line for line in text.splitlines() if "dot_general" in line]
+    assert dots and all("precision = [HIGHEST, HIGHEST]" in line for line in dots)
+
+
 def test_sharded_over_four_devices_equals_one_device():
     """The same key gives the same numbers on 1 and on 4 (CPU) devices."""
     n_dev, four, one = in_fresh_process("""
