@@ -34,9 +34,10 @@ __all__ = [
     "seed_keys", "set_memory_budget", "summarize",
 ]
 
-#: Widest chunk (seeds per device) the budget may choose: wider chunks of one program bring
-#: little on CPU, each new width is a new compilation, and XLA:CPU (jaxlib 0.10) has deadlocked
-#: on wide chunks of batched LAPACK calls (see tests/conftest.py). Accelerators may raise it.
+#: Widest chunk (seeds per device) the budget may choose on host (CPU) devices: wider chunks of
+#: one program bring little on CPU, and XLA:CPU (jaxlib 0.10) has deadlocked on wide chunks of
+#: batched LAPACK calls (see tests/conftest.py). On accelerators, where width is throughput, only
+#: the memory budget and the number of seeds bound the chunk.
 MAX_CHUNK = 256
 
 #: Precision of every matmul a simulator traces. GPUs otherwise run float32 matmuls in TF32
@@ -157,8 +158,8 @@ def chunk_width(one_seed: Callable, key: jax.Array, *, seeds: int, budget: int,
                 static: Mapping[str, Any] | None = None,
                 params: Mapping[str, Any] | None = None,
                 devices: Sequence[jax.Device] | None = None) -> int:
-    """Seeds per device per chunk: the widest chunk (up to all ``seeds`` and ``MAX_CHUNK``)
-    that fits ``budget``.
+    """Seeds per device per chunk: the widest chunk (up to all ``seeds``, and ``MAX_CHUNK`` on
+    CPU devices) that fits ``budget``.
 
     XLA's memory analysis of the compiled chunk is the measure. The first call for a runner
     compiles the full width; if that is over the budget, the width is extrapolated (memory is
@@ -171,7 +172,9 @@ def chunk_width(one_seed: Callable, key: jax.Array, *, seeds: int, budget: int,
         raise ValueError(f"seeds must be an integer >= 1, got {seeds}")
     budget = _check_budget(budget)
     devices = tuple(devices or jax.devices())
-    needed = min(math.ceil(int(seeds) / len(devices)), MAX_CHUNK)
+    needed = math.ceil(int(seeds) / len(devices))
+    if any(d.platform == "cpu" for d in devices):
+        needed = min(needed, MAX_CHUNK)
     traced = _traced(params)
     run = (one_seed, tuple(sorted((static or {}).items())), devices, _signature(key, traced))
     fixed = sum(v.nbytes for v in traced.values())  # replicated on every device

@@ -166,3 +166,13 @@ def test_budget_chunks_sharded_over_four_devices():
     n_dev, compiles, width, fits, equal = json.loads(out.stdout.strip().splitlines()[-1])
     assert (n_dev, compiles, fits, equal) == (4, 2, True, True)
     assert 1 <= width < 10  # 37 seeds over 4 devices would be 10 per device unchunked
+
+
+def test_cpu_chunks_are_capped_at_max_chunk(key):
+    """With memory to spare, a CPU chunk holds MAX_CHUNK seeds per device (the XLA:CPU cap), and
+    fewer seeds than that run as one chunk of exactly those seeds."""
+    from sim._montecarlo import MAX_CHUNK
+
+    kw = dict(budget=1 << 40, static=dict(m=16))
+    assert sim.chunk_width(_gather_seed, key, seeds=10 * MAX_CHUNK, **kw) == MAX_CHUNK
+    assert sim.chunk_width(_gather_seed, key, seeds=MAX_CHUNK // 2, **kw) == MAX_CHUNK // 2
