@@ -19,7 +19,7 @@ from sim import sample_seeds
 from sim.regression._chain import _chain_seed
 
 PARAMS = dict(spectrum=np.ones(6), w0=np.full(6, 0.4), T=np.array([15.0, 4.0, 20.0]),
-              noise=np.ones(3), lam=np.array([0.0, 0.0, 0.2]), active=np.ones(3))
+              noise=np.ones(3), lam=np.array([0.0, 0.0, 0.2]))
 SEEDS = 37
 
 WORKER = textwrap.dedent("""

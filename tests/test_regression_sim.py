@@ -14,6 +14,7 @@ import jax
 import numpy as np
 import pytest
 
+from sim import monte_carlo as sim_monte_carlo
 from sim import regression as S
 from sim import sample_seeds
 from sim._design import bartlett_factor
@@ -47,6 +48,31 @@ def test_ols_curve_over_n_is_one_call(key):
     est = S.ols_test_error(key, d=D, T=40, T0=30, n=n, sigma=1.0, sigma0=1.0, seeds=3000)
     theory = R.ols_test_error(d=D, T=40, T0=30, n=n, sigma=1.0, sigma0=1.0)
     assert est.mean.shape == (4,) and np.all(np.abs(est.z(theory)) <= Z)
+
+
+def test_sweep_over_n_is_one_nested_chain_per_point(key, monkeypatch):
+    """An n x T grid runs one Monte Carlo per T (the chain exits after each n), and each number
+    equals the call at that n alone (same key and the same padded chain length, 4: the same
+    nested chains)."""
+    import sim.regression._chain as chain
+
+    calls = []
+    monkeypatch.setattr(chain, "monte_carlo", lambda *a, **kw: calls.append(1) or
+                        sim_monte_carlo(*a, **kw))
+    kw = dict(d=D, T0=30, sigma=1.0, sigma0=1.0, seeds=50)
+    T, n = np.array([40.0, 15.0]), np.array([[1], [3], [4]])
+    grid = S.ols_test_error(key, T=T, n=n, **kw)
+    assert len(calls) == 2 and grid.mean.shape == (3, 2)
+    for i, j in [(1, 0), (2, 1)]:
+        alone = S.ols_test_error(key, T=T[j], n=int(n[i, 0]), **kw)
+        np.testing.assert_allclose(grid.mean[i, j], alone.mean, rtol=1e-12)
+        np.testing.assert_allclose(grid.stderr[i, j], alone.stderr, rtol=1e-10)
+    calls.clear()
+    over = S.overparam_generator_error(key, d=D, T0=4, n=[0, 2, 3], sigma0=0.3, w0_norm=1.0,
+                                       seeds=50)
+    assert over.mean[0] == 0 and len(calls) == 1
+    alone = S.overparam_generator_error(key, d=D, T0=4, n=2, sigma0=0.3, w0_norm=1.0, seeds=50)
+    np.testing.assert_allclose(over.mean[1], alone.mean, rtol=1e-12)
 
 
 @pytest.mark.parametrize("T0,n,sigma0", [(3, 1, 0.0), (5, 3, 0.0), (6, 2, 0.7), (8, 3, 0.3)])
@@ -106,11 +132,10 @@ def test_trimmed_design_min_norm_matches_exact_theory(key):
     assert abs(est.z(R.overparam_generator_error(**kw))) <= Z
 
 
-def _chain_params(T, noise, lam, active, spectrum=None):
+def _chain_params(T, noise, lam, spectrum=None):
     spectrum = np.ones(D) if spectrum is None else spectrum
     return dict(spectrum=spectrum, w0=np.full(D, 0.3), T=np.asarray(T, float),
-                noise=np.asarray(noise, float), lam=np.asarray(lam, float),
-                active=np.asarray(active, float))
+                noise=np.asarray(noise, float), lam=np.asarray(lam, float))
 
 
 def in_fresh_process(code: str, env: dict | None = None) -> list:
@@ -127,7 +152,7 @@ def test_ols_increments_equal_numpy_lstsq_chain_in_law(key):
     on this configuration deadlocked XLA:CPU, see conftest.)"""
     spectrum, w0, T = np.linspace(0.5, 2.0, D), np.full(D, 0.3), D + 3
     noise = [1.0, 0.5, 1.0, 1.0]
-    params = _chain_params([T] * 4, noise, [0] * 4, [1] * 4, spectrum=spectrum)
+    params = _chain_params([T] * 4, noise, [0] * 4, spectrum=spectrum)
     fast = sample_seeds(_chain_seed, key, seeds=3000, static=dict(raw_sizes=None),
                         params=params)
     rng = np.random.default_rng(1)
@@ -157,7 +182,7 @@ def test_sufficient_sampler_equals_raw_sampler_in_law(T, lam):
         T, lam, d = {T}, {lam}, {D}
         params = dict(spectrum=np.linspace(0.5, 2.0, d), w0=np.full(d, 0.3),
                       T=np.asarray(T, float), noise=np.array([1.0, 0.5, 1.0, 1.0]),
-                      lam=np.asarray(lam, float), active=np.ones(4))
+                      lam=np.asarray(lam, float))
         key = jax.random.key(20240712)
         fast = sample_seeds(_chain_seed, key, seeds=3000, static=dict(raw_sizes=None),
                             params=params)
@@ -169,7 +194,7 @@ def test_sufficient_sampler_equals_raw_sampler_in_law(T, lam):
 
 
 def test_vmap_equals_loop_and_chunking_is_invisible(key):
-    params = _chain_params([30, 30, 30, 40], [1, 1, 1, 1], [0, 0, 0, 0.1], [1, 1, 1, 1])
+    params = _chain_params([30, 30, 30, 40], [1, 1, 1, 1], [0, 0, 0, 0.1])
     static = dict(raw_sizes=None)
     whole = sample_seeds(_chain_seed, key, seeds=12, static=static, params=params)
     chunked = sample_seeds(_chain_seed, key, seeds=12, static=static, params=params,
@@ -185,7 +210,7 @@ def test_chunks_trace_matmuls_at_highest_precision(key):
     in a chain's compiled chunk must carry precision HIGHEST (sim._montecarlo.MATMUL_PRECISION)."""
     from sim._montecarlo import _runner, _traced, seed_keys
 
-    params = _chain_params([30, 30, 30, 40], [1, 1, 1, 1], [0, 0, 0, 0.1], [1, 1, 1, 1])
+    params = _chain_params([30, 30, 30, 40], [1, 1, 1, 1], [0, 0, 0, 0.1])
     run = _runner(_chain_seed, (("raw_sizes", None),), tuple(jax.devices()))
     text = run.lower(seed_keys(key, 0, 2), _traced(params)).as_text()
     dots = [line for line in text.splitlines() if "dot_general" in line]
@@ -200,7 +225,7 @@ def test_sharded_over_four_devices_equals_one_device():
         from sim import monte_carlo
         from sim.regression._chain import _chain_seed
         params = dict(spectrum=np.ones(6), w0=np.full(6, 0.4), T=np.array([15.0, 4.0, 20.0]),
-                      noise=np.ones(3), lam=np.array([0.0, 0.0, 0.2]), active=np.ones(3))
+                      noise=np.ones(3), lam=np.array([0.0, 0.0, 0.2]))
         run = lambda devices: monte_carlo(_chain_seed, jax.random.key(7), seeds=37,
                                           static=dict(raw_sizes=None), params=params,
                                           batch_size=3, devices=devices)

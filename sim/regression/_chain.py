@@ -91,68 +91,87 @@ def _design_rows(T, lam, d: int, raw: bool) -> int:
     return int(min(d, -(-t // step) * step))
 
 
-def _chain_seed(key, *, raw_sizes, spectrum, w0, T, noise, lam, active, rows=None):
-    """Population risk of one seed's chain.
+def _chain_seed(key, *, raw_sizes, spectrum, w0, T, noise, lam, exits=None, downstream=True,
+                rows=None):
+    """Population risk of one seed's chain, after each number of generations in ``exits``.
 
-    The chain is a sequence of refits (step k fits T[k] samples labelled by the previous model
-    with noise ``noise[k]`` and penalty ``lam[k]``): the n generators (lam = 0), then the
-    downstream model. Inactive steps (``active[k] = 0``) leave the model unchanged, so chains of
-    different lengths share one compiled function. The raw sampler needs static sizes
+    The chain is a sequence of refits: step k < n_max fits T[k] samples labelled by the previous
+    model with noise ``noise[k]`` and penalty ``lam[k]`` (the generators), and the last step is
+    the downstream model. For each exit e (default: all n_max generators) the downstream model is
+    fitted to generation e's labels, with the same key for every exit, so a sweep over n costs
+    n_max generator refits and one downstream refit per exit (not one chain per n); ``downstream``
+    (static) False returns generation e's own risk. The raw sampler needs static sizes
     (``raw_sizes``) and unrolls the steps. Reduced designs have ``rows`` rows (static; default d,
     see :func:`_design_rows`).
     """
     sqrt_l = jnp.sqrt(spectrum)
+    T, noise, lam = jnp.asarray(T), jnp.asarray(noise), jnp.asarray(lam)
     keys = jax.random.split(key, T.shape[0])
+    n_max = T.shape[0] - 1
 
-    def step(w, inputs):
-        k, t, s, l, on, raw_t = inputs
-        refit = _refit(k, w, sqrt_l=sqrt_l, T=t, noise=s, lam=l, rows=rows, raw_T=raw_t)
-        return jnp.where(on > 0, refit, w)
+    def step(w, i, raw_t=None):
+        return _refit(keys[i], w, sqrt_l=sqrt_l, T=T[i], noise=noise[i], lam=lam[i], rows=rows,
+                      raw_T=raw_t)
 
     if raw_sizes is None:
-        w, _ = jax.lax.scan(lambda w, x: (step(w, (*x, None)), None), w0,
-                            (keys, T, noise, lam, active))
+        _, history = jax.lax.scan(lambda w, i: (step(w, i),) * 2, w0, jnp.arange(n_max))
+        history = jnp.concatenate([w0[None], history])
     else:
-        w = w0
-        for i, raw_t in enumerate(raw_sizes):
-            w = step(w, (keys[i], T[i], noise[i], lam[i], active[i], raw_t))
-    return jnp.sum(spectrum * (w - w0) ** 2)
+        history = [w0]
+        for i in range(n_max):
+            history.append(step(history[-1], i, raw_sizes[i]))
+        history = jnp.stack(history)
+    w = history[-1:] if exits is None else history[exits.astype(jnp.int32)]
+    if downstream:
+        last = None if raw_sizes is None else raw_sizes[n_max]
+        w = jax.vmap(lambda v: step(v, n_max, last))(w)
+    risk = jnp.sum(spectrum * (w - w0) ** 2, axis=-1)
+    return risk[0] if exits is None else risk
 
 
 def _simulate(key, *, spectrum, w0, gens, T, lam, sigma, downstream, seeds, sampler,
               batch_size) -> Estimate:
-    """Loop over the broadcast parameter grid; one compiled chain serves every grid point.
+    """Loop over the broadcast parameter grid, one Monte Carlo run per grid point but n.
 
-    Chains shorter than the longest in the grid are masked, and lengths are padded to a multiple
-    of ``_PAD`` generations, so a sweep over n (and nearby n) share one compiled chain.
+    Grid points that differ only in n share one run: its chain exits after each of their n
+    (:func:`_chain_seed`). The chain length is the grid's longest n padded to a multiple of
+    ``_PAD``, and the exits are padded to the largest group, so one compiled chain serves the
+    whole grid (and nearby n).
     """
     raw = choice("sampler", sampler, SAMPLERS) == "raw"
     seeds = int(param("seeds", seeds, lo=2, integer=True))
     if gens.per_generation:
         grid = np.broadcast_arrays(T, lam, sigma)
         n_gen = gens.T0.shape[0]
+        n_of = np.full(grid[0].shape, n_gen)
     else:
-        grid = np.broadcast_arrays(T, lam, sigma, gens.n, gens.T0, gens.sigma0)
+        grid = list(np.broadcast_arrays(T, lam, sigma, gens.n, gens.T0, gens.sigma0))
         n_gen = int(np.max(gens.n))
+        n_of = grid.pop(3).astype(int)
     n_max = -(-n_gen // _PAD) * _PAD
-    means, errs = np.empty(grid[0].shape), np.empty(grid[0].shape)
-    for idx in np.ndindex(grid[0].shape):
-        t, lam_i, s = (float(g[idx]) for g in grid[:3])
+    groups: dict[tuple, list] = {}
+    for idx in np.ndindex(n_of.shape):
+        groups.setdefault(tuple(float(g[idx]) for g in grid), []).append(idx)
+    width = max(len(np.unique([n_of[i] for i in members])) for members in groups.values())
+    means, errs = np.empty(n_of.shape), np.empty(n_of.shape)
+    for point, members in groups.items():
+        t, lam_i, s = point[:3]
         if gens.per_generation:
-            on = (np.arange(n_max) < n_gen).astype(float)
-            t0 = np.resize(gens.T0, n_max)  # padded generations are inactive
-            s0 = np.resize(gens.sigma0, n_max)
+            t0, s0 = np.resize(gens.T0, n_max), np.resize(gens.sigma0, n_max)
         else:
-            on = (np.arange(n_max) < grid[3][idx]).astype(float)
-            t0, s0 = np.full(n_max, float(grid[4][idx])), np.full(n_max, float(grid[5][idx]))
+            t0, s0 = np.full(n_max, point[3]), np.full(n_max, point[4])
+        exits = np.unique([n_of[i] for i in members])
         steps = dict(T=np.append(t0, t), noise=np.append(s0, s),
-                     lam=np.append(np.zeros(n_max), lam_i), active=np.append(on, float(downstream)))
+                     lam=np.append(np.zeros(n_max), lam_i),
+                     exits=np.pad(exits, (0, width - exits.size), mode="edge"))
         raw_sizes = tuple(int(v) for v in steps["T"]) if raw else None
         rows = _design_rows(steps["T"], steps["lam"], spectrum.shape[0], raw)
         est = monte_carlo(_chain_seed, key, seeds=seeds,
-                          static=dict(raw_sizes=raw_sizes, rows=rows),
+                          static=dict(raw_sizes=raw_sizes, rows=rows, downstream=downstream),
                           params=dict(spectrum=spectrum, w0=w0, **steps), batch_size=batch_size)
-        means[idx], errs[idx] = est.mean, est.stderr
+        for i in members:
+            j = int(np.searchsorted(exits, n_of[i]))
+            means[i], errs[i] = est.mean[j], est.stderr[j]
     return Estimate(means, errs, seeds)
 
 
