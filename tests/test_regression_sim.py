@@ -53,26 +53,27 @@ def test_ols_curve_over_n_is_one_call(key):
 def test_sweep_over_n_is_one_nested_chain_per_point(key, monkeypatch):
     """An n x T grid runs one Monte Carlo per T (the chain exits after each n), and each number
     equals the call at that n alone (same key and the same padded chain length, 4: the same
-    nested chains)."""
+    nested chains). Shapes (4 exits, 8 design rows, 256-seed chunks) match the tests around it,
+    so the compilations are shared; the overparam runs (no downstream) share them too."""
     import sim.regression._chain as chain
 
     calls = []
     monkeypatch.setattr(chain, "monte_carlo", lambda *a, **kw: calls.append(1) or
                         sim_monte_carlo(*a, **kw))
-    kw = dict(d=D, T0=30, sigma=1.0, sigma0=1.0, seeds=50)
-    T, n = np.array([40.0, 15.0]), np.array([[1], [3], [4]])
+    kw = dict(d=D, T0=30, sigma=1.0, sigma0=1.0, seeds=256)
+    T, n = np.array([40.0, 15.0]), np.array([[0], [1], [3], [4]])
     grid = S.ols_test_error(key, T=T, n=n, **kw)
-    assert len(calls) == 2 and grid.mean.shape == (3, 2)
-    for i, j in [(1, 0), (2, 1)]:
+    assert len(calls) == 2 and grid.mean.shape == (4, 2)
+    for i, j in [(2, 0), (3, 1)]:
         alone = S.ols_test_error(key, T=T[j], n=int(n[i, 0]), **kw)
         np.testing.assert_allclose(grid.mean[i, j], alone.mean, rtol=1e-12)
         np.testing.assert_allclose(grid.stderr[i, j], alone.stderr, rtol=1e-10)
     calls.clear()
-    over = S.overparam_generator_error(key, d=D, T0=4, n=[0, 2, 3], sigma0=0.3, w0_norm=1.0,
-                                       seeds=50)
+    over = S.overparam_generator_error(key, d=D, T0=4, n=[0, 1, 2, 3], sigma0=0.3, w0_norm=1.0,
+                                       seeds=256)
     assert over.mean[0] == 0 and len(calls) == 1
-    alone = S.overparam_generator_error(key, d=D, T0=4, n=2, sigma0=0.3, w0_norm=1.0, seeds=50)
-    np.testing.assert_allclose(over.mean[1], alone.mean, rtol=1e-12)
+    alone = S.overparam_generator_error(key, d=D, T0=4, n=2, sigma0=0.3, w0_norm=1.0, seeds=256)
+    np.testing.assert_allclose(over.mean[2], alone.mean, rtol=1e-12)
 
 
 @pytest.mark.parametrize("T0,n,sigma0", [(3, 1, 0.0), (5, 3, 0.0), (6, 2, 0.7), (8, 3, 0.3)])

@@ -100,7 +100,8 @@ def _chain_seed(key, *, raw_sizes, spectrum, w0, T, noise, lam, exits=None, down
     the downstream model. For each exit e (default: all n_max generators) the downstream model is
     fitted to generation e's labels, with the same key for every exit, so a sweep over n costs
     n_max generator refits and one downstream refit per exit (not one chain per n); ``downstream``
-    (static) False returns generation e's own risk. The raw sampler needs static sizes
+    False returns generation e's own risk (a traced flag: an unbatched ``lax.cond``, so both kinds
+    of run share one compilation and only the taken branch runs). The raw sampler needs static sizes
     (``raw_sizes``) and unrolls the steps. Reduced designs have ``rows`` rows (static; default d,
     see :func:`_design_rows`).
     """
@@ -122,9 +123,8 @@ def _chain_seed(key, *, raw_sizes, spectrum, w0, T, noise, lam, exits=None, down
             history.append(step(history[-1], i, raw_sizes[i]))
         history = jnp.stack(history)
     w = history[-1:] if exits is None else history[exits.astype(jnp.int32)]
-    if downstream:
-        last = None if raw_sizes is None else raw_sizes[n_max]
-        w = jax.vmap(lambda v: step(v, n_max, last))(w)
+    last = None if raw_sizes is None else raw_sizes[n_max]
+    w = jax.lax.cond(downstream, jax.vmap(lambda v: step(v, n_max, last)), lambda v: v, w)
     risk = jnp.sum(spectrum * (w - w0) ** 2, axis=-1)
     return risk[0] if exits is None else risk
 
@@ -135,8 +135,9 @@ def _simulate(key, *, spectrum, w0, gens, T, lam, sigma, downstream, seeds, samp
 
     Grid points that differ only in n share one run: its chain exits after each of their n
     (:func:`_chain_seed`). The chain length is the grid's longest n padded to a multiple of
-    ``_PAD``, and the exits are padded to the largest group, so one compiled chain serves the
-    whole grid (and nearby n).
+    ``_PAD`` (at least ``_PAD``: n = 0 runs unused generators rather than compile a chain of its
+    own), and the exits are padded to the largest group, so one compiled chain serves the whole
+    grid (and nearby n).
     """
     raw = choice("sampler", sampler, SAMPLERS) == "raw"
     seeds = int(param("seeds", seeds, lo=2, integer=True))
@@ -148,7 +149,7 @@ def _simulate(key, *, spectrum, w0, gens, T, lam, sigma, downstream, seeds, samp
         grid = list(np.broadcast_arrays(T, lam, sigma, gens.n, gens.T0, gens.sigma0))
         n_gen = int(np.max(gens.n))
         n_of = grid.pop(3).astype(int)
-    n_max = -(-n_gen // _PAD) * _PAD
+    n_max = max(-(-n_gen // _PAD), 1) * _PAD
     groups: dict[tuple, list] = {}
     for idx in np.ndindex(n_of.shape):
         groups.setdefault(tuple(float(g[idx]) for g in grid), []).append(idx)
@@ -167,8 +168,9 @@ def _simulate(key, *, spectrum, w0, gens, T, lam, sigma, downstream, seeds, samp
         raw_sizes = tuple(int(v) for v in steps["T"]) if raw else None
         rows = _design_rows(steps["T"], steps["lam"], spectrum.shape[0], raw)
         est = monte_carlo(_chain_seed, key, seeds=seeds,
-                          static=dict(raw_sizes=raw_sizes, rows=rows, downstream=downstream),
-                          params=dict(spectrum=spectrum, w0=w0, **steps), batch_size=batch_size)
+                          static=dict(raw_sizes=raw_sizes, rows=rows),
+                          params=dict(spectrum=spectrum, w0=w0, downstream=downstream, **steps),
+                          batch_size=batch_size)
         for i in members:
             j = int(np.searchsorted(exits, n_of[i]))
             means[i], errs[i] = est.mean[j], est.stderr[j]
