@@ -162,7 +162,8 @@ def test_budget_chunks_sharded_over_four_devices():
                                  devices=devices[:1])
         print(json.dumps([len(devices), compiles, width, fits, bool(np.all(four == alone))]))
     """)], capture_output=True, text=True, check=True, timeout=120,
-        env={**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"})
+        env={**os.environ, "XLA_FLAGS": os.environ["XLA_FLAGS"]
+        + " --xla_force_host_platform_device_count=4"})
     n_dev, compiles, width, fits, equal = json.loads(out.stdout.strip().splitlines()[-1])
     assert (n_dev, compiles, fits, equal) == (4, 2, True, True)
     assert 1 <= width < 10  # 37 seeds over 4 devices would be 10 per device unchunked

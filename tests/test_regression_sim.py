@@ -232,7 +232,8 @@ def test_sharded_over_four_devices_equals_one_device():
                                           batch_size=3, devices=devices)
         four, one = run(jax.devices()), run(jax.devices()[:1])
         print(json.dumps([jax.device_count(), float(four.mean), float(one.mean)]))
-    """, env={"XLA_FLAGS": "--xla_force_host_platform_device_count=4"})
+    """, env={"XLA_FLAGS": os.environ["XLA_FLAGS"]
+        + " --xla_force_host_platform_device_count=4"})
     assert n_dev == 4
     assert four == pytest.approx(one, rel=1e-12)
 
