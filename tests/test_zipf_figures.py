@@ -14,7 +14,7 @@ NAMES = [name for name in FIGURES if name.startswith("zipf_")]
 
 @pytest.mark.slow  # ~25 s on 2 shared cores: over this model's 100 s budget for `make test`
 def test_zipf_figures_render_at_smoke_scale(tmp_path):
-    assert len(NAMES) == 5
+    assert len(NAMES) == 6
     paths = render(NAMES, scale="smoke", out=tmp_path, cache=tmp_path / "cache", quiet=True)
     assert paths and all(Path(p).exists() and Path(p).stat().st_size > 0 for p in paths)
 
