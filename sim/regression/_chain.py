@@ -153,15 +153,16 @@ def _simulate(key, *, spectrum, w0, gens, T, lam, sigma, downstream, seeds, samp
     groups: dict[tuple, list] = {}
     for idx in np.ndindex(n_of.shape):
         groups.setdefault(tuple(float(g[idx]) for g in grid), []).append(idx)
-    width = max(len(np.unique([n_of[i] for i in members])) for members in groups.values())
+    exits_of = {point: np.unique([n_of[i] for i in members]) for point, members in groups.items()}
+    width = max(exits.size for exits in exits_of.values())
     means, errs = np.empty(n_of.shape), np.empty(n_of.shape)
     for point, members in groups.items():
+        exits = exits_of[point]
         t, lam_i, s = point[:3]
         if gens.per_generation:
             t0, s0 = np.resize(gens.T0, n_max), np.resize(gens.sigma0, n_max)
         else:
             t0, s0 = np.full(n_max, point[3]), np.full(n_max, point[4])
-        exits = np.unique([n_of[i] for i in members])
         steps = dict(T=np.append(t0, t), noise=np.append(s0, s),
                      lam=np.append(np.zeros(n_max), lam_i),
                      exits=np.pad(exits, (0, width - exits.size), mode="edge"))
