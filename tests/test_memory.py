@@ -134,7 +134,7 @@ def test_peak_memory_stays_under_a_small_budget():
     assert width < 64
 
 
-def test_budget_chunks_sharded_over_four_devices():
+def test_budget_chunks_sharded_over_four_devices(forced_devices_env):
     """On 4 (CPU) devices the budget is per device, the analysed chunk is the one that runs (two
     compilations: probe and chosen width), and the numbers equal one unchunked device's."""
     out = subprocess.run([sys.executable, "-c", textwrap.dedent("""
@@ -162,8 +162,7 @@ def test_budget_chunks_sharded_over_four_devices():
                                  devices=devices[:1])
         print(json.dumps([len(devices), compiles, width, fits, bool(np.all(four == alone))]))
     """)], capture_output=True, text=True, check=True, timeout=120,
-        env={**os.environ, "XLA_FLAGS": os.environ["XLA_FLAGS"]
-        + " --xla_force_host_platform_device_count=4"})
+        env=forced_devices_env(4))
     n_dev, compiles, width, fits, equal = json.loads(out.stdout.strip().splitlines()[-1])
     assert (n_dev, compiles, fits, equal) == (4, 2, True, True)
     assert 1 <= width < 10  # 37 seeds over 4 devices would be 10 per device unchunked

@@ -47,11 +47,9 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow  # three JAX processes: ~30-70 s of compilation on 2 cores
-def test_two_processes_equal_one_process():
+def test_two_processes_equal_one_process(forced_devices_env):
     port = str(_free_port())
-    env = {**os.environ, "XLA_FLAGS": os.environ["XLA_FLAGS"]
-        + " --xla_force_host_platform_device_count=2",
-           "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {**forced_devices_env(2), "PYTHONPATH": os.pathsep.join(sys.path)}
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(i), port], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for i in range(2)]

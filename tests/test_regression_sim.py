@@ -218,7 +218,7 @@ def test_chunks_trace_matmuls_at_highest_precision(key):
     assert dots and all("precision = [HIGHEST, HIGHEST]" in line for line in dots)
 
 
-def test_sharded_over_four_devices_equals_one_device():
+def test_sharded_over_four_devices_equals_one_device(forced_devices_env):
     """The same key gives the same numbers on 1 and on 4 (CPU) devices."""
     n_dev, four, one = in_fresh_process("""
         import json, jax, numpy as np
@@ -232,8 +232,7 @@ def test_sharded_over_four_devices_equals_one_device():
                                           batch_size=3, devices=devices)
         four, one = run(jax.devices()), run(jax.devices()[:1])
         print(json.dumps([jax.device_count(), float(four.mean), float(one.mean)]))
-    """, env={"XLA_FLAGS": os.environ["XLA_FLAGS"]
-        + " --xla_force_host_platform_device_count=4"})
+    """, env=forced_devices_env(4))
     assert n_dev == 4
     assert four == pytest.approx(one, rel=1e-12)
 
