@@ -12,9 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from sim._montecarlo import Estimate, monte_carlo
-from sim.zipf._sampler import Plan, counts_plan, tree_counts
-from theory._checks import broadcast, param
+from sim.sampling import Plan, counts_plan, tree_counts
 from theory.discrete import discrete_args
+from theory.domain import broadcast, param
 from theory.policy import Policy
 
 __all__ = ["expected_lost_mass", "fixation_probability"]

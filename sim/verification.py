@@ -16,7 +16,7 @@ Samplers (sufficient statistics where the law is known; raw data kept for the ag
 * :func:`iterated_error`: generations as a ``lax.scan``; the trained (averaging) classifier becomes
   the next generator, mislabelling at its exact error rate on real data.
 * :func:`zipf_error`: kept counts per query are multinomial (sampled by
-  :func:`sim.zipf._sampler.tree_counts`, cost O(N)); :func:`zipf_error_raw` draws T queries.
+  :func:`sim.sampling.tree_counts`, cost O(N)); :func:`zipf_error_raw` draws T queries.
 
 Accuracies are exact population accuracies on real data (Phi(w.mu/||w||)), not test-set counts.
 """
@@ -31,8 +31,8 @@ import numpy as np
 import optax
 
 from sim._montecarlo import Estimate, monte_carlo
-from sim.zipf._sampler import tree_counts
-from theory._checks import choice, param
+from sim.sampling import tree_counts
+from theory.domain import choice, param
 from theory.verification import (
     validate_classifier,
     validate_kept,

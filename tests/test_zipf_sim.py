@@ -11,7 +11,7 @@ from scipy import stats
 
 import sim.zipf as sz
 import theory.zipf as tz
-from sim.zipf._sampler import Plan, binomial, counts_plan
+from sim.sampling import Plan, binomial, counts_plan
 from theory.zipf._generations import generation_factor
 from theory.zipf._generations import generations_error as theory_generations
 

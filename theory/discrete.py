@@ -22,8 +22,8 @@ import numpy as np
 import sympy as sp
 from scipy.stats import binom
 
-from theory._checks import broadcast, param
 from theory._symbolic import numeric
+from theory.domain import broadcast, param
 from theory.policy import Policy, as_policy
 
 __all__ = ["DISCRETE_POLICIES", "derive_loss_probability", "discrete_args",
@@ -41,10 +41,16 @@ def derive_loss_probability() -> sp.Expr:
     return sp.simplify(pmf.subs(k, 0))
 
 
+@functools.cache
+def _loss_numeric():
+    """:func:`derive_loss_probability`, derived and lambdified once."""
+    return numeric(derive_loss_probability(), [q_, M_])
+
+
 def loss_probability(*, q, M) -> np.ndarray:
     """(1 - q)^M: a state of mass q is lost in one generation of M samples [exact]."""
     b = broadcast(q=param("q", q, lo=0, hi=1), M=param("M", M, lo=1, integer=True))
-    return numeric(derive_loss_probability(), [q_, M_])(**b)
+    return _loss_numeric()(**b)
 
 
 def discrete_args(*, p, M, n, policy) -> tuple[np.ndarray, dict, Policy]:

@@ -24,8 +24,8 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from theory._checks import broadcast, choice, param
 from theory._symbolic import numeric
+from theory.domain import broadcast, choice, param
 from theory.policy import Policy, as_policy, derive_subsample_weights
 
 __all__ = [
@@ -333,16 +333,28 @@ def weighted_args(*, w, k, n, sigma) -> dict[str, np.ndarray]:
                                                                       lo_open=True))
 
 
+@functools.cache
+def _weighted_numeric():
+    """:func:`derive_weighted_stationary_variance`, derived and lambdified once."""
+    return numeric(derive_weighted_stationary_variance(),
+                   [w_, k_, sp.Symbol("n", positive=True), sigma_])
+
+
+@functools.cache
+def _optimal_weight_numeric():
+    """:func:`derive_optimal_real_weight`, derived and lambdified once."""
+    return numeric(derive_optimal_real_weight(), [k_])
+
+
 def weighted_stationary_variance(*, w, k, n, sigma=1.0) -> np.ndarray:
     """Stationary E (mu_t - mu)^2 of HXC's weighted estimator (THEORY 2.3) [exact, Gaussian mean]:
     (sigma^2/n) [w^2 + k (1-w)^2]/[w (2-w)]; n fresh real points, n/k synthetic ones per round."""
     b = weighted_args(w=w, k=k, n=n, sigma=sigma)
-    return numeric(derive_weighted_stationary_variance(),
-                   [w_, k_, sp.Symbol("n", positive=True), sigma_])(**b)
+    return _weighted_numeric()(**b)
 
 
 def optimal_real_weight(*, k) -> np.ndarray:
     """HXC's optimal real weight w* = (sqrt(k^2 + 4k) - k)/2 (THEORY 2.3) [exact]; k = 1 gives
     1/golden ratio = 0.618034."""
     k = param("k", k, lo=0, lo_open=True)
-    return numeric(derive_optimal_real_weight(), [k_])(k=k)
+    return _optimal_weight_numeric()(k=k)

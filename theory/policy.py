@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory._checks import choice, param
+from theory.domain import choice, param
 
 __all__ = ["POLICY_NAMES", "Policy", "as_policy", "derive_subsample_weights"]
 

@@ -72,8 +72,8 @@ import sympy.stats as sps
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import interpolate, special, stats
 
-from theory._checks import broadcast, param
 from theory._symbolic import numeric
+from theory.domain import broadcast, param
 
 __all__ = [
     "accuracy", "accuracy_limit", "accuracy_proportional", "collapse_dimension_ratio",
@@ -394,11 +394,17 @@ def iterated_error(*, p, phi, psi, mu, d, n, generations) -> np.ndarray:
     return np.stack(errs, axis=-1)
 
 
+@functools.cache
+def _collapse_ratio_numeric():
+    """:func:`derive_collapse_dimension_ratio`, derived and lambdified once."""
+    return numeric(derive_collapse_dimension_ratio(), [mu_])
+
+
 def collapse_dimension_ratio(*, mu) -> np.ndarray:
     """d/n above which the verifier-free loop is attracted to chance accuracy: 2 mu^4/pi [asymp]
     (from the slope of the recursion at p = 1/2; :func:`derive_collapse_dimension_ratio`)."""
     mu = param("mu", mu, lo=0, lo_open=True)
-    return numeric(derive_collapse_dimension_ratio(), [mu_])(mu=mu)
+    return _collapse_ratio_numeric()(mu=mu)
 
 
 # --- memorising Zipf model with a verifier -------------------------------------------------------

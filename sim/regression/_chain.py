@@ -22,8 +22,8 @@ from jax.scipy.linalg import cho_factor, cho_solve, solve_triangular
 
 from sim._design import ols_increment, reduced_regression_data
 from sim._montecarlo import Estimate, monte_carlo
-from theory._checks import choice, param
-from theory.regression._domain import (
+from theory.domain import choice, param
+from theory.regression.domain import (
     Generations,
     ols_args,
     overparam_args,

@@ -1,5 +1,6 @@
 """Simulators of the Zipf memorising model (twins of :mod:`theory.zipf`; ToT, HUT)."""
 
+from sim.sampling import Plan, counts_plan, raw_counts, tree_counts
 from sim.zipf._models import (
     capacity_error,
     generations_error,
@@ -9,7 +10,6 @@ from sim.zipf._models import (
     tail_band_error,
     tail_cut_error,
 )
-from sim.zipf._sampler import Plan, counts_plan, raw_counts, tree_counts
 
 __all__ = [
     "Plan",

@@ -1,7 +1,7 @@
 """Simulator of the tailed bigram model (twin of :func:`theory.zipf.bigram_error`; ToT section 4).
 
 One seed: the counts of the ``T`` training pairs ``(i, j)`` over all ``N x V`` cells (joint law
-``s_i r_j``) sampled exactly (:func:`sim.zipf._sampler.tree_counts`, one call: the row sums
+``s_i r_j``) sampled exactly (:func:`sim.sampling.tree_counts`, one call: the row sums
 are the context counts ``n_i ~ Bin(T, s_i)`` and each row, given ``n_i``, is multinomial
 ``(n_i, r)``, as in the model); the error ``sum_i p_i TV(q_hat_i, q)`` is computed exactly
 from the counts (unseen context: 1). The token permutation of each context is left out: it does
@@ -14,10 +14,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from sim._montecarlo import Estimate
+from sim.sampling import tree_counts
 from sim.zipf._models import _grid, _vocab, _zipf, _zipf_np
-from sim.zipf._sampler import tree_counts
-from theory._checks import param
-from theory.zipf._domain import beta_arg, k_arg
+from theory.domain import param
+from theory.zipf.domain import beta_arg, k_arg
 
 
 def _one_bigram(key, *, N, LN, V, LV, plan, beta, T, k, beta_ai):

@@ -1,7 +1,7 @@
 """Simulators of the memorising model on Zipf data: twins of :mod:`theory.zipf`.
 
 Each seed samples the exact multinomial count vector of every training source
-(:func:`sim.zipf._sampler.tree_counts`; its static plan, made here once per call from the
+(:func:`sim.sampling.tree_counts`; its static plan, made here once per call from the
 concrete weights and ``T`` of every grid point, sets only the speed: the work grows far below
 linearly in T), and the test error is the exact real mass of the queries the learner has not
 seen, ``sum_i p_i 1[count_i = 0]``. The vocabulary must be finite (``N`` an integer); ``T`` and
@@ -19,10 +19,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from sim._montecarlo import Estimate, monte_carlo
-from sim.zipf._sampler import Plan, counts_plan, tree_counts
-from theory._checks import broadcast, choice, param
-from theory.zipf._domain import T_arg, beta_arg, finite_N_arg, k_arg, pi_arg
+from sim.sampling import Plan, counts_plan, tree_counts
+from theory.domain import broadcast, choice, param
 from theory.zipf._generations import CHAINS
+from theory.zipf.domain import T_arg, beta_arg, finite_N_arg, k_arg, pi_arg
 
 RANKINGS = ("oracle", "counts")
 

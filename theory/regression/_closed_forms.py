@@ -11,9 +11,9 @@ import functools
 import numpy as np
 import sympy as sp
 
-from theory._checks import param
 from theory._symbolic import numeric
-from theory.regression._domain import ols_args, overparam_args
+from theory.domain import param
+from theory.regression.domain import ols_args, overparam_args
 
 # Symbols, with the assumptions under which the results hold.
 d, T, T0, m = sp.symbols("d T T0 m", positive=True, integer=True)

@@ -18,9 +18,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from theory._checks import param
+from theory.domain import param
 from theory.regression._closed_forms import _numeric, deterministic_equivalent_parts
-from theory.regression._domain import ridge_args, spectrum_args
+from theory.regression.domain import ridge_args, spectrum_args
 
 _BISECTION_STEPS = 64  # log-interval of <= 140 nats halved to float64 resolution
 

@@ -15,8 +15,8 @@ import functools
 import numpy as np
 import sympy as sp
 
-from theory._checks import broadcast, param
 from theory._symbolic import numeric
+from theory.domain import broadcast, param
 from theory.regression._deterministic import effective_regularization
 
 __all__ = ["derive_isotropic_mixed_error", "derive_random_projection_error",
@@ -88,13 +88,19 @@ def isotropic_mixed_args(*, d, n, p2, c2, sigma) -> dict[str, np.ndarray]:
     return b
 
 
+@functools.cache
+def _isotropic_mixed_numeric():
+    """:func:`derive_isotropic_mixed_error`, lambdified once."""
+    return numeric(derive_isotropic_mixed_error(), [_d, _n, _p2, _c2, _sigma])
+
+
 def isotropic_mixed_training_error(*, d, n, p2, c2, sigma) -> np.ndarray:
     """OLS on n points, a share p2 labelled by w1 + delta, ||delta||^2 = c2, Sigma = I (THEORY 2.2).
 
     See :func:`derive_isotropic_mixed_error`. As n -> infinity it floors at p2^2 c2 (strong model
     collapse); p2 = 0 gives sigma^2 d/(n-d-1) [exact]."""
     b = isotropic_mixed_args(d=d, n=n, p2=p2, c2=c2, sigma=sigma)
-    return numeric(derive_isotropic_mixed_error(), [_d, _n, _p2, _c2, _sigma])(**b)
+    return _isotropic_mixed_numeric()(**b)
 
 
 @functools.cache
@@ -127,9 +133,15 @@ def random_projection_args(*, d, n, m, p2, c2, sigma, w1_norm) -> dict[str, np.n
     return b
 
 
+@functools.cache
+def _random_projection_numeric():
+    """:func:`derive_random_projection_error`, lambdified once."""
+    return numeric(derive_random_projection_error(), [_d, _n, _m, _p2, _c2, _sigma, _w1_norm])
+
+
 def random_projection_error(*, d, n, m, p2, c2, sigma, w1_norm) -> np.ndarray:
     """Test error of the random-projection model of :func:`derive_random_projection_error`.
 
     Larger models (m up to d) learn the shift p2 delta better, and the error peaks at m = n."""
     b = random_projection_args(d=d, n=n, m=m, p2=p2, c2=c2, sigma=sigma, w1_norm=w1_norm)
-    return numeric(derive_random_projection_error(), [_d, _n, _m, _p2, _c2, _sigma, _w1_norm])(**b)
+    return _random_projection_numeric()(**b)

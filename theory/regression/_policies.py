@@ -24,8 +24,8 @@ import functools
 import numpy as np
 import sympy as sp
 
-from theory._checks import broadcast, choice, param
 from theory._symbolic import numeric
+from theory.domain import broadcast, choice, param
 from theory.policy import Policy, as_policy, derive_subsample_weights
 from theory.regression._closed_forms import derive_noise_term
 

@@ -18,9 +18,9 @@ from typing import NamedTuple
 import numpy as np
 import sympy as sp
 
-from theory._checks import param
 from theory._symbolic import numeric
-from theory.regression._domain import generations
+from theory.domain import param
+from theory.regression.domain import generations
 
 beta, r, kappa, A, T, ell = sp.symbols("beta r kappa A T ell", positive=True)
 c_V, c_B = sp.symbols("c_V c_B", positive=True)

@@ -62,9 +62,9 @@ from scipy.interpolate import CubicSpline
 from scipy.special import bdtr, comb, gammaln
 from scipy.stats import binom
 
-from theory._checks import param
-from theory.zipf._domain import N_arg, beta_arg, k_arg
+from theory.domain import param
 from theory.zipf._engine import M_MAX, normaliser, on_grid, tail_mass, tail_sum
+from theory.zipf.domain import N_arg, beta_arg, k_arg
 
 #: Counts whose tv is computed exactly; beyond, a spline on a geometric grid of ratio GRID.
 N_EXACT, GRID = 512, 1.02

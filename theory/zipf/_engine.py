@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import zeta as _jzeta
 
-from theory._checks import broadcast
+from theory.domain import broadcast
 
 #: Largest number of terms summed explicitly (beyond it a ValueError asks for a finite N).
 M_MAX = 2**26

@@ -33,10 +33,10 @@ import mpmath
 import numpy as np
 from jax.scipy.special import gammaln, xlog1py, xlogy
 
-from theory._checks import choice, param
-from theory.zipf._domain import N_arg, T_arg, beta_arg
+from theory.domain import choice, param
 from theory.zipf._engine import M_MAX, _pow2, normaliser, on_grid, zeta
 from theory.zipf._memorize import C_beta, memorization_error
+from theory.zipf.domain import N_arg, T_arg, beta_arg
 
 CHAINS = ("cut", "resample")
 #: Largest T0 for the exact resample chain (its transition matrix has (T0+1)^2 entries).

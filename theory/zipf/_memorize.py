@@ -18,12 +18,12 @@ import math
 
 import numpy as np
 
-from theory._checks import param
 from theory._symbolic import numeric
+from theory.domain import param
 from theory.zipf import _derive as D
 from theory.zipf import _engine
-from theory.zipf._domain import N_arg, T_arg, beta_arg, k_arg, pi_arg, prob_arg
 from theory.zipf._engine import M_MAX, Source, head_mass, normaliser, on_grid, zeta, zipf_sum
+from theory.zipf.domain import N_arg, T_arg, beta_arg, k_arg, pi_arg, prob_arg
 
 
 @functools.cache

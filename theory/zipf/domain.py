@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._checks import broadcast, param
+from theory.domain import broadcast, param
 
 
 def beta_arg(beta, name: str = "beta") -> np.ndarray:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from theory._checks import broadcast, param
+from theory.domain import broadcast, param
 
 
 class Generations(NamedTuple):
