@@ -17,14 +17,17 @@ _FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler"
 if _FLAG not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}=false".strip()
 
+from sim._engine import SAMPLERS, Run, RunOptions, Twin, bucket, sweep, twin  # noqa: E402
 from sim._montecarlo import (  # noqa: E402
     Estimate,
     chunk_width,
     default_memory_budget,
     monte_carlo,
+    sample_items,
     sample_seeds,
     set_memory_budget,
 )
 
-__all__ = ["Estimate", "chunk_width", "default_memory_budget", "monte_carlo", "sample_seeds",
-           "set_memory_budget"]
+__all__ = ["SAMPLERS", "Estimate", "Run", "RunOptions", "Twin", "bucket", "chunk_width",
+           "default_memory_budget", "monte_carlo", "sample_items", "sample_seeds",
+           "set_memory_budget", "sweep", "twin"]

@@ -1,18 +1,17 @@
-"""Seeds as a batch: one seed is a pure function of a key; seeds are vmapped, chunked and sharded.
+"""Work items as a batch: one seed is a pure function of a key; items are vmapped, chunked and
+sharded. The sweep engine (:mod:`sim._engine`) is built on :func:`sample_items`.
 
-``monte_carlo(one_seed, key, seeds=..., static=..., params=...)`` is the single mechanism every
-simulator uses:
-
-* seed ``i`` gets ``jax.random.fold_in(key, i)``, so the numbers for a given key do not depend on
-  the chunk size or the number of devices;
-* seeds are processed in chunks (a ``vmap`` over the chunk, chunks dispatched in turn), sized from
-  a memory budget: the widest chunk whose compiled program XLA says fits (see
-  :func:`set_memory_budget`), or ``batch_size`` seeds per device when the caller gives one;
-* the seed axis of each chunk is sharded over all visible devices (``jax.shard_map`` on a
+* a work item is a run's traced values and a seed: seed ``s`` gets ``jax.random.fold_in(key, s)``
+  in every run, so the numbers for a given key depend on neither the chunk size nor the number of
+  devices nor the grid around a run;
+* items are processed in chunks (a ``vmap`` over the chunk, chunks dispatched in turn), sized
+  from a memory budget: the widest chunk whose compiled program XLA says fits (see
+  :func:`set_memory_budget`), or ``batch_size`` items per device when the caller gives one;
+* the item axis of each chunk is sharded over all visible devices (``jax.shard_map`` on a
   ``jax.sharding.Mesh``), so the same call runs on a laptop, one GPU or several;
-* with several processes (``jax.distributed``), every process builds the same keys, hands its own
+* with several processes (``jax.distributed``), every process builds the same items, hands its own
   devices their slices of one global array and gathers the whole result;
-* ``params`` are traced (a sweep over their values compiles once), ``static`` ones fix shapes;
+* traced values do not recompile when they change; ``static`` ones fix shapes;
 * matmuls are traced at ``MATMUL_PRECISION`` ("highest": full float32 on GPUs, not TF32).
 """
 
@@ -22,7 +21,8 @@ import functools
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -30,8 +30,8 @@ import numpy as np
 from jax.sharding import Mesh, PartitionSpec
 
 __all__ = [
-    "Estimate", "chunk_width", "default_memory_budget", "monte_carlo", "sample_seeds",
-    "seed_keys", "set_memory_budget", "summarize",
+    "Estimate", "chunk_width", "default_memory_budget", "monte_carlo", "sample_items",
+    "sample_seeds", "seed_keys", "set_memory_budget", "summarize",
 ]
 
 #: Widest chunk (seeds per device) the budget may choose on host (CPU) devices: wider chunks of
@@ -54,18 +54,44 @@ _budget: int | None = None  # process-wide budget set by set_memory_budget (None
 _widest: dict[tuple, tuple[int, int]] = {}  # runner -> (widest chunk compiled, its bytes)
 
 
-class Estimate(NamedTuple):
-    """Monte Carlo estimate: mean over seeds, its standard error, and the number of seeds."""
+@dataclass(frozen=True)
+class Estimate:
+    """Monte Carlo estimate: mean over seeds, its standard error, and the number of seeds.
+
+    ``mean`` and ``stderr`` are float64 arrays of the theory twin's shape; an Estimate indexes and
+    slices like that array (``est[i]``, ``est[:, j]`` are Estimates of the selected entries).
+    """
 
     mean: np.ndarray
     stderr: np.ndarray
     seeds: int
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mean", np.asarray(self.mean, dtype=np.float64))
+        object.__setattr__(self, "stderr", np.asarray(self.stderr, dtype=np.float64))
+        if self.mean.shape != self.stderr.shape:
+            raise ValueError(f"mean and stderr must have one shape, got {self.mean.shape} and "
+                             f"{self.stderr.shape}")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.mean.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.mean.ndim
+
+    def __len__(self) -> int:
+        return len(self.mean)
+
+    def __getitem__(self, index) -> Estimate:
+        return Estimate(self.mean[index], self.stderr[index], self.seeds)
+
     def z(self, expected) -> np.ndarray:
         """Standardised distance ``(mean - expected) / stderr`` (inf-safe when stderr is 0)."""
-        diff = np.asarray(self.mean) - np.asarray(expected)
+        diff = self.mean - np.asarray(expected)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(diff == 0, 0.0, diff / np.asarray(self.stderr))
+            return np.where(diff == 0, 0.0, diff / self.stderr)
 
 
 def summarize(samples: np.ndarray) -> Estimate:
@@ -75,11 +101,6 @@ def summarize(samples: np.ndarray) -> Estimate:
     if n < 2:
         raise ValueError(f"seeds must be an integer >= 2, got {n}")
     return Estimate(x.mean(axis=0), x.std(axis=0, ddof=1) / math.sqrt(n), n)
-
-
-def seed_keys(key: jax.Array, start: int, stop: int) -> jax.Array:
-    """Keys of seeds ``start..stop-1``: ``fold_in(key, i)``, independent of batching."""
-    return jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(start, stop, dtype=jnp.uint32))
 
 
 def _check_budget(nbytes: Any) -> int:
@@ -114,59 +135,65 @@ def default_memory_budget(devices: Sequence[jax.Device] | None = None) -> int:
 
 @functools.lru_cache(maxsize=256)
 def _runner(one_seed: Callable, frozen_static: tuple, devices: tuple) -> Callable:
-    """The compiled batch: ``vmap`` over one chunk of seed keys, sharded over ``devices``."""
+    """The compiled batch: ``vmap`` over one chunk of work items (a seed key and that item's
+    traced values), sharded over ``devices``."""
     static = dict(frozen_static)
 
     def chunk(keys: jax.Array, params: dict) -> jax.Array:
         with jax.default_matmul_precision(MATMUL_PRECISION):
-            return jax.vmap(lambda k: one_seed(k, **static, **params))(keys)
+            return jax.vmap(lambda k, p: one_seed(k, **static, **p))(keys, params)
 
     if len(devices) == 1:
         return jax.jit(chunk)
-    # shard_map: every device runs the plain per-device program on its slice of the seed axis
+    # shard_map: every device runs the plain per-device program on its slice of the item axis
     # (no automatic partitioning of the while loops and conds inside one seed's simulation).
     mesh = Mesh(np.array(devices), ("seeds",))
     return jax.jit(jax.shard_map(chunk, mesh=mesh, in_specs=(PartitionSpec("seeds"),
-                                                            PartitionSpec()),
+                                                            PartitionSpec("seeds")),
                                  out_specs=PartitionSpec("seeds"), check_vma=False))
 
 
 @functools.lru_cache(maxsize=1024)
 def _footprint(one_seed: Callable, frozen_static: tuple, devices: tuple, signature: tuple,
                width: int) -> int:
-    """Bytes one device needs for a chunk of ``width`` seeds per device: XLA's memory analysis
-    (arguments + outputs + temporaries) of the program :func:`sample_seeds` then runs.
+    """Bytes one device needs for a chunk of ``width`` items per device: XLA's memory analysis
+    (arguments + outputs + temporaries) of the program :func:`sample_items` then runs.
 
     Lowered from shapes alone; ``jax.jit`` keeps the executable, so running that chunk width
     afterwards does not compile again (tests/test_memory.py checks it).
     """
     key_shape, key_dtype, params = signature
-    keys = jax.ShapeDtypeStruct((width * len(devices), *key_shape), key_dtype)
-    traced = {name: jax.ShapeDtypeStruct(shape, dtype) for name, shape, dtype in params}
+    rows = width * len(devices)
+    keys = jax.ShapeDtypeStruct((rows, *key_shape), key_dtype)
+    traced = {name: jax.ShapeDtypeStruct((rows, *shape), dtype) for name, shape, dtype in params}
     stats = _runner(one_seed, frozen_static, devices).lower(keys, traced).compile() \
         .memory_analysis()
     return (stats.argument_size_in_bytes + stats.output_size_in_bytes
             + stats.temp_size_in_bytes - stats.alias_size_in_bytes)
 
 
-def _signature(key: jax.Array, traced: Mapping[str, jax.Array]) -> tuple:
+def _signature(key: jax.Array, traced: Mapping[str, Any]) -> tuple:
+    """Key shape and dtype, and each traced value's per-item shape and dtype."""
     return (key.shape, key.dtype,
-            tuple(sorted((k, v.shape, v.dtype) for k, v in traced.items())))
+            tuple(sorted((k, np.shape(v), _dtype()) for k, v in traced.items())))
+
+
+def _dtype():
+    return jnp.zeros(()).dtype  # float32, or float64 under x64
 
 
 def chunk_width(one_seed: Callable, key: jax.Array, *, seeds: int, budget: int,
                 static: Mapping[str, Any] | None = None,
                 params: Mapping[str, Any] | None = None,
                 devices: Sequence[jax.Device] | None = None) -> int:
-    """Seeds per device per chunk: the widest chunk (up to all ``seeds``, and ``MAX_CHUNK`` on
-    CPU devices) that fits ``budget``.
+    """Items (seeds) per device per chunk: the widest chunk (up to all ``seeds`` items, and
+    ``MAX_CHUNK`` on CPU devices) that fits ``budget``; ``params`` are one item's traced values.
 
     XLA's memory analysis of the compiled chunk is the measure. The first call for a runner
     compiles the full width; if that is over the budget, the width is extrapolated (memory is
-    close to linear in the width; the traced ``params`` are the fixed part), and later calls
-    start from the bytes per seed measured then, so a runner costs at most one compilation more
-    than it runs. The chosen width is verified and halved while still over. Raises ValueError
-    when one seed alone needs more than ``budget``.
+    close to linear in the width), and later calls start from the bytes per item measured then,
+    so a runner costs at most one compilation more than it runs. The chosen width is verified and
+    halved while still over. Raises ValueError when one item alone needs more than ``budget``.
     """
     if int(seeds) < 1:
         raise ValueError(f"seeds must be an integer >= 1, got {seeds}")
@@ -175,14 +202,12 @@ def chunk_width(one_seed: Callable, key: jax.Array, *, seeds: int, budget: int,
     needed = math.ceil(int(seeds) / len(devices))
     if any(d.platform == "cpu" for d in devices):
         needed = min(needed, MAX_CHUNK)
-    traced = _traced(params)
-    run = (one_seed, tuple(sorted((static or {}).items())), devices, _signature(key, traced))
-    fixed = sum(v.nbytes for v in traced.values())  # replicated on every device
+    run = (one_seed, tuple(sorted((static or {}).items())), devices,
+           _signature(key, params or {}))
 
     def fit(cap: int) -> int:  # the widest chunk <= cap within budget, memory linear in width
         widest, its_bytes = _widest[run]
-        per_seed = (its_bytes - fixed) / widest  # the widest chunk has the least fixed-cost bias
-        return max(1, min(cap, math.floor((budget - fixed) / per_seed)))
+        return max(1, min(cap, math.floor(budget / (its_bytes / widest))))
 
     def measure(width: int) -> int:
         need = _footprint(*run, width)
@@ -205,9 +230,78 @@ def chunk_width(one_seed: Callable, key: jax.Array, *, seeds: int, budget: int,
     return width
 
 
-def _traced(params: Mapping[str, Any] | None) -> dict[str, jax.Array]:
-    dtype = jnp.zeros(()).dtype  # float32, or float64 under x64
-    return {k: jnp.asarray(v, dtype=dtype) for k, v in (params or {}).items()}
+def sample_items(
+    one_seed: Callable[..., jax.Array],
+    key: jax.Array,
+    *,
+    seeds: int,
+    static: Mapping[str, Any] | None = None,
+    traced: Mapping[str, np.ndarray] | None = None,
+    batch_size: int | None = None,
+    memory_budget: int | None = None,
+    devices: Sequence[jax.Device] | None = None,
+) -> np.ndarray:
+    """Per-seed results of ``one_seed(key_s, **static, **{k: v[u] for k, v in traced.items()})``
+    for every run ``u`` (the leading axis of each ``traced`` array) and seed ``s < seeds``.
+
+    Runs times seeds are one batch: item ``u * seeds + s`` is run ``u``'s seed ``s``, with key
+    ``fold_in(key, s)`` (common random numbers across runs; independent of the chunking). The
+    items are processed in chunks of ``batch_size`` (or as many as ``memory_budget`` allows)
+    per device, each chunk sharded over ``devices``; the last chunk is padded with repeats.
+    Returns an array of shape ``(runs, seeds, *output)``, gathered to the host once.
+    """
+    seeds = int(seeds)
+    if seeds < 1:
+        raise ValueError(f"seeds must be an integer >= 1, got {seeds}")
+    if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    traced = {k: np.asarray(v, dtype=np.float64) for k, v in (traced or {}).items()}
+    runs = next(iter(traced.values())).shape[0] if traced else 1
+    if any(v.shape[:1] != (runs,) for v in traced.values()):
+        raise ValueError("traced values must share their leading (run) axis")
+    devices = tuple(devices or jax.devices())
+    n_dev = len(devices)
+    total = runs * seeds
+    one_item = {k: v[0] for k, v in traced.items()}
+    if batch_size is None:
+        budget = (_check_budget(memory_budget) if memory_budget is not None
+                  else _budget or default_memory_budget(devices))
+        per_dev = chunk_width(one_seed, key, seeds=total, budget=budget, static=static,
+                              params=one_item, devices=devices)
+    else:
+        per_dev = min(int(batch_size), math.ceil(total / n_dev))
+    width = per_dev * n_dev
+    run = _runner(one_seed, tuple(sorted((static or {}).items())), devices)
+    spans_processes = any(d.process_index != jax.process_index() for d in devices)
+    chunk = _across_processes(run, devices) if spans_processes else run
+    dtype = _dtype()
+    out = []
+    for c in range(math.ceil(total / width)):
+        items = np.minimum(np.arange(c * width, (c + 1) * width), total - 1)
+        seed_idx = jnp.asarray(items % seeds, dtype=jnp.uint32)
+        keys = _fold(key, seed_idx)
+        params = {k: jnp.asarray(v[items // seeds], dtype=dtype) for k, v in traced.items()}
+        out.append(chunk(keys, params))
+    # Chunks are dispatched one after another (memory bounded by what is in flight) and the
+    # results come to the host in one transfer.
+    host = np.concatenate(jax.device_get(out))[:total]
+    return host.reshape(runs, seeds, *host.shape[1:])
+
+
+@jax.jit
+def _fold(key: jax.Array, idx: jax.Array) -> jax.Array:
+    return jax.vmap(lambda i: jax.random.fold_in(key, i))(idx)
+
+
+def seed_keys(key: jax.Array, start: int, stop: int) -> jax.Array:
+    """Keys of seeds ``start..stop-1``: ``fold_in(key, i)``, independent of batching."""
+    return _fold(key, jnp.arange(start, stop, dtype=jnp.uint32))
+
+
+def _traced(params: Mapping[str, Any] | None, width: int = 1) -> dict[str, jax.Array]:
+    """``params`` repeated for ``width`` items, in the caller's float dtype."""
+    return {k: jnp.broadcast_to(jnp.asarray(v, dtype=_dtype()), (width, *np.shape(v)))
+            for k, v in (params or {}).items()}
 
 
 def sample_seeds(
@@ -221,48 +315,29 @@ def sample_seeds(
     memory_budget: int | None = None,
     devices: Sequence[jax.Device] | None = None,
 ) -> np.ndarray:
-    """Per-seed results of ``one_seed(key_i, **static, **params)``, i = 0..seeds-1 (see
-    :func:`monte_carlo`)."""
-    seeds = int(seeds)
-    if seeds < 1:
-        raise ValueError(f"seeds must be an integer >= 1, got {seeds}")
-    if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    devices = tuple(devices or jax.devices())
-    n_dev = len(devices)
-    if batch_size is None:
-        budget = (_check_budget(memory_budget) if memory_budget is not None
-                  else _budget or default_memory_budget(devices))
-        per_dev = chunk_width(one_seed, key, seeds=seeds, budget=budget, static=static,
-                              params=params, devices=devices)
-    else:
-        per_dev = min(int(batch_size), math.ceil(seeds / n_dev))
-    width = per_dev * n_dev
-    traced = _traced(params)
-    run = _runner(one_seed, tuple(sorted((static or {}).items())), devices)
-    # Chunks are dispatched one after another from Python: memory is bounded by one chunk,
-    # and no outer device-side loop wraps the (possibly LAPACK-calling) per-seed program.
-    spans_processes = any(d.process_index != jax.process_index() for d in devices)
-    chunk = _across_processes(run, devices) if spans_processes else run
-    out = [np.asarray(chunk(seed_keys(key, c * width, (c + 1) * width), traced))
-           for c in range(math.ceil(seeds / width))]
-    return np.concatenate(out)[:seeds]
+    """Per-seed results of ``one_seed(key_i, **static, **params)``, i = 0..seeds-1 (one run of
+    :func:`sample_items`; see :func:`monte_carlo`)."""
+    traced = {k: np.asarray(v, dtype=np.float64)[None] for k, v in (params or {}).items()}
+    return sample_items(one_seed, key, seeds=seeds, static=static, traced=traced,
+                        batch_size=batch_size, memory_budget=memory_budget, devices=devices)[0]
 
 
 def _across_processes(run: Callable, devices: tuple) -> Callable:
     """``run`` for a multi-process (``jax.distributed``) run: every process computes all the keys
-    of a chunk (cheap), hands its own devices their slices as one global array, and gathers the
-    whole result, so every process returns the same numbers as a single process would."""
+    and values of a chunk (cheap), hands its own devices their slices as global arrays, and
+    gathers the whole result, so every process returns the same numbers as a single process."""
     from jax.experimental import multihost_utils
     from jax.sharding import NamedSharding
 
     sharding = NamedSharding(Mesh(np.array(devices), ("seeds",)), PartitionSpec("seeds"))
 
+    def shard(data: np.ndarray) -> jax.Array:
+        return jax.make_array_from_callback(data.shape, sharding, lambda idx: data[idx])
+
     def chunk(keys: jax.Array, traced: dict) -> np.ndarray:
         data = np.asarray(jax.random.key_data(keys))
-        shards = jax.make_array_from_callback(data.shape, sharding, lambda idx: data[idx])
-        result = run(jax.random.wrap_key_data(shards, impl=jax.random.key_impl(keys)),
-                     {k: np.asarray(v) for k, v in traced.items()})
+        result = run(jax.random.wrap_key_data(shard(data), impl=jax.random.key_impl(keys)),
+                     {k: shard(np.asarray(v)) for k, v in traced.items()})
         return np.asarray(multihost_utils.process_allgather(result, tiled=True))
 
     return chunk
@@ -281,6 +356,7 @@ def monte_carlo(
 ) -> Estimate:
     """Run ``one_seed(key, **static, **params)`` for ``seeds`` independent keys; summarise.
 
+    The single-point case of the sweep engine (:mod:`sim._engine`, which every twin uses).
     ``one_seed`` must be a module-level function (its identity keys the compilation cache);
     ``static`` values must be hashable (numbers, strings, tuples; they fix shapes);
     ``params`` values are traced arrays. ``devices`` (default: all visible) share the seed axis.

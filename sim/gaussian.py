@@ -1,9 +1,10 @@
-"""Simulators of the Gaussian refitting chains; twins of :mod:`theory.gaussian`.
+"""Simulators of the Gaussian refitting chains; twins of :mod:`theory.gaussian`, declared on the
+sweep engine (:mod:`sim._engine`).
 
 One generation is sampled through its sufficient statistics (sample mean ~ Normal, sum of squares
 ~ scaled chi2; in dimension d the Wishart factor of :func:`sim._design.bartlett_factor`), so the
-cost does not grow with M. ``raw=True`` (static) draws the M points instead; tests check the two
-agree in distribution. ``accumulate`` keeps running pooled statistics (Chan's update);
+cost does not grow with M. ``RunOptions(sampler="raw")`` draws the M points instead; tests check
+the two agree in distribution. ``accumulate`` keeps running pooled statistics (Chan's update);
 ``accumulate-subsample`` keeps the raw pool, since a subsample reuses points across generations.
 """
 
@@ -15,15 +16,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import theory.gaussian as TG
 from sim._design import bartlett_factor
-from sim._montecarlo import Estimate, monte_carlo
-from theory.gaussian import GAUSSIAN_POLICIES, chain_args, logdet_args, real_count, weighted_args
-from theory.policy import Policy
+from sim._engine import SAMPLERS, Run, Twin, bucket, twin
+from theory.domain import Grid
+from theory.gaussian import real_count
 
 __all__ = ["log_variance", "logdet_drift", "mean_drift", "std_after", "variance_after", "w2_risk",
            "weighted_stationary_variance"]
 
-SIM_POLICIES = (*GAUSSIAN_POLICIES, "accumulate-subsample")
 _STATS = {"variance": 0, "std": 1, "drift": 2, "logvar": 3, "w2": 4}
 
 
@@ -121,69 +122,51 @@ def _one_subsample_chain(key, *, n_max: int, mle: bool, M: int, sigma):
     return jnp.concatenate([_stats(zero, sigma**2 + zero, sigma)[None], path])
 
 
-def _chain(key, stat: str, *, n, M, sigma, estimator, policy, seeds, batch_size, raw) -> Estimate:
-    b, est, pol = chain_args(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
-                             allowed=SIM_POLICIES)
-    n_max = max(int(b["n"].max()), 1)
-    a = real_count(b["M"], pol)
-    mean, err = np.empty(b["n"].shape), np.empty(b["n"].shape)
-    runs: dict[tuple, Estimate] = {}
-    for idx in np.ndindex(b["n"].shape):
-        point = (int(b["M"][idx]), float(b["sigma"][idx]), int(a[idx]))
-        if point not in runs:
-            m_, s_, a_ = point
-            if pol.name == "accumulate-subsample":
-                fn, static, params = (_one_subsample_chain,
-                                      dict(n_max=n_max, mle=est == "mle", M=m_),
-                                      dict(sigma=s_))
-            else:
-                fn = _one_chain
-                static = dict(n_max=n_max, policy=pol.name, mle=est == "mle",
-                              raw_M=m_ if raw else 0, raw_a=a_ if raw else 0)
-                params = dict(M=m_, a=a_, sigma=s_)
-            runs[point] = monte_carlo(fn, key, seeds=seeds, static=static, params=params,
-                                      batch_size=batch_size)
-        run = runs[point]
-        mean[idx] = run.mean[int(b["n"][idx]), _STATS[stat]]
-        err[idx] = run.stderr[int(b["n"][idx]), _STATS[stat]]
-    return Estimate(mean, err, seeds)
+def _gaussian_chain(key, *, policy: str, n_max: int, mle: bool, raw_M: int, raw_a: int,
+                    pool_M: int, M, a, sigma):
+    """One seed of the 1-D chain under ``policy``: statistics of generations 0..n_max."""
+    if policy == "accumulate-subsample":
+        return _one_subsample_chain(key, n_max=n_max, mle=mle, M=pool_M, sigma=sigma)
+    return _one_chain(key, n_max=n_max, policy=policy, mle=mle, raw_M=raw_M, raw_a=raw_a, M=M,
+                      a=a, sigma=sigma)
 
 
-def variance_after(key, *, n, M, sigma=1.0, estimator="unbiased",
-                   policy: Policy | str = "replace", seeds: int, batch_size: int | None = None,
-                   raw: bool = False) -> Estimate:
-    """Monte Carlo E sigma_n^2 (twin of :func:`theory.gaussian.variance_after`)."""
-    return _chain(key, "variance", n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
-                  seeds=seeds, batch_size=batch_size, raw=raw)
+def _chain_point(stat: str):
+    """The run of one grid point: one chain as long as the sweep's largest n (bucketed), read at
+    generation n; points that differ only in n share it."""
+
+    def point(values: dict, grid: Grid, sampler: str) -> Run:
+        pol = grid.options["policy"]
+        M, n = int(values["M"]), int(values["n"])
+        a = int(real_count(M, pol))
+        raw = sampler == "raw"
+        subsample = pol.name == "accumulate-subsample"
+        static = dict(policy=pol.name, n_max=bucket(max(grid.max("n"), 1)),
+                      mle=grid.options["estimator"] == "mle", raw_M=M if raw else 0,
+                      raw_a=a if raw else 0, pool_M=M if subsample else 0)
+        return Run(static, dict(M=float(M), a=float(a), sigma=values["sigma"]),
+                   read=(n, _STATS[stat]))
+
+    return point
 
 
-def std_after(key, *, n, M, sigma=1.0, estimator="unbiased", policy: Policy | str = "replace",
-              seeds: int, batch_size: int | None = None, raw: bool = False) -> Estimate:
-    """Monte Carlo E sigma_n (twin of :func:`theory.gaussian.std_after`; any policy)."""
-    return _chain(key, "std", n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
-                  seeds=seeds, batch_size=batch_size, raw=raw)
+_CHAIN_DOC = """One generation is sampled through its sufficient statistics (sample mean ~ Normal,
+sum of squares ~ scaled chi2), at a cost independent of M; ``sampler="raw"`` draws the M points.
+``accumulate`` keeps running pooled statistics (Chan's update); ``accumulate-subsample`` keeps
+the raw pool and draws each fit's M points from it uniformly without replacement (Floyd's
+algorithm). One chain per seed records every generation, so a sweep over n costs one chain."""
 
 
-def mean_drift(key, *, n, M, sigma=1.0, estimator="unbiased", policy: Policy | str = "replace",
-               seeds: int, batch_size: int | None = None, raw: bool = False) -> Estimate:
-    """Monte Carlo E (mu_n - mu)^2 (twin of :func:`theory.gaussian.mean_drift`)."""
-    return _chain(key, "drift", n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
-                  seeds=seeds, batch_size=batch_size, raw=raw)
+def _chain_twin(theory_fn, stat: str):
+    return twin(Twin(theory=theory_fn, validate=TG.validate_chain, one_seed=_gaussian_chain,
+                     point=_chain_point(stat), samplers=SAMPLERS, doc=_CHAIN_DOC))
 
 
-def w2_risk(key, *, n, M, sigma=1.0, estimator="unbiased", policy: Policy | str = "replace",
-            seeds: int, batch_size: int | None = None, raw: bool = False) -> Estimate:
-    """Monte Carlo E W2^2 to the truth (twin of :func:`theory.gaussian.w2_risk`; any policy)."""
-    return _chain(key, "w2", n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
-                  seeds=seeds, batch_size=batch_size, raw=raw)
-
-
-def log_variance(key, *, n, M, sigma=1.0, estimator="unbiased", policy: Policy | str = "replace",
-                 seeds: int, batch_size: int | None = None, raw: bool = False) -> Estimate:
-    """Monte Carlo E log(sigma_n^2/sigma^2); theory: :func:`theory.gaussian.logdet_drift`, d = 1
-    (replace, unbiased)."""
-    return _chain(key, "logvar", n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
-                  seeds=seeds, batch_size=batch_size, raw=raw)
+variance_after = _chain_twin(TG.variance_after, "variance")
+std_after = _chain_twin(TG.std_after, "std")
+mean_drift = _chain_twin(TG.mean_drift, "drift")
+w2_risk = _chain_twin(TG.w2_risk, "w2")
+log_variance = _chain_twin(TG.log_variance, "logvar")
 
 
 def _one_logdet(key, *, n_max: int, d: int, raw_M: int, M):
@@ -205,19 +188,18 @@ def _one_logdet(key, *, n_max: int, d: int, raw_M: int, M):
     return jnp.concatenate([jnp.zeros(1), path])
 
 
-def logdet_drift(key, *, d, M, n=1, seeds: int, batch_size: int | None = None,
-                 raw: bool = False) -> Estimate:
-    """Monte Carlo E log det Sigma_n/Sigma (twin of :func:`theory.gaussian.logdet_drift`)."""
-    b = logdet_args(d=d, M=M, n=n)
-    n_max = max(int(b["n"].max()), 1)
-    mean, err = np.empty(b["n"].shape), np.empty(b["n"].shape)
-    for idx in np.ndindex(b["n"].shape):
-        dd, mm = int(b["d"][idx]), int(b["M"][idx])
-        run = monte_carlo(_one_logdet, key, seeds=seeds, batch_size=batch_size,
-                          static=dict(n_max=n_max, d=dd, raw_M=mm if raw else 0),
-                          params=dict(M=mm))
-        mean[idx], err[idx] = run.mean[int(b["n"][idx])], run.stderr[int(b["n"][idx])]
-    return Estimate(mean, err, seeds)
+def _logdet_point(values: dict, grid: Grid, sampler: str) -> Run:
+    d, M = int(values["d"]), int(values["M"])
+    static = dict(n_max=bucket(max(grid.max("n"), 1)), d=d, raw_M=M if sampler == "raw" else 0)
+    return Run(static, dict(M=float(M)), read=(int(values["n"]),))
+
+
+logdet_drift = twin(Twin(
+    theory=TG.logdet_drift, validate=TG.validate_logdet, one_seed=_one_logdet,
+    point=_logdet_point, samplers=SAMPLERS,
+    doc="""A generation maps the covariance factor L to L R'/sqrt(M-1), R'R ~ Wishart_d(M-1, I)
+    by Bartlett's decomposition (cost independent of M); ``sampler="raw"`` draws the M points and
+    refits their sample covariance. One chain records every generation."""))
 
 
 def _one_weighted(key, *, rounds: int, w, k, n, sigma):
@@ -235,17 +217,15 @@ def _one_weighted(key, *, rounds: int, w, k, n, sigma):
     return e**2
 
 
-def weighted_stationary_variance(key, *, w, k, n, sigma=1.0, seeds: int,
-                                 batch_size: int | None = None) -> Estimate:
-    """Monte Carlo twin of :func:`theory.gaussian.weighted_stationary_variance`: the chain is run
-    until (1 - w)^(2 rounds) < 1e-8, so the start no longer matters."""
-    b = weighted_args(w=w, k=k, n=n, sigma=sigma)
-    w_min = float(b["w"].min())
+def _weighted_point(values: dict, grid: Grid, sampler: str) -> Run:
+    w_min = float(np.min(grid["w"]))
     rounds = 1 if w_min >= 1 else max(1, math.ceil(math.log(1e-8) / (2 * math.log(1 - w_min))))
-    mean, err = np.empty(b["w"].shape), np.empty(b["w"].shape)
-    for idx in np.ndindex(b["w"].shape):
-        run = monte_carlo(_one_weighted, key, seeds=seeds, batch_size=batch_size,
-                          static=dict(rounds=rounds),
-                          params={p: float(b[p][idx]) for p in ("w", "k", "n", "sigma")})
-        mean[idx], err[idx] = run.mean, run.stderr
-    return Estimate(mean, err, seeds)
+    return Run(dict(rounds=bucket(rounds)), {p: values[p] for p in ("w", "k", "n", "sigma")})
+
+
+weighted_stationary_variance = twin(Twin(
+    theory=TG.weighted_stationary_variance, validate=TG.validate_weighted,
+    one_seed=_one_weighted, point=_weighted_point,
+    doc="""The chain is run from the truth until (1 - w)^(2 rounds) < 1e-8 for the sweep's
+    smallest w, so its start no longer matters; the real and synthetic means are drawn exactly
+    (Normal)."""))

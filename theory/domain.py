@@ -6,12 +6,14 @@ Each public function validates its keyword arguments here, so that out-of-domain
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["broadcast", "choice", "param"]
+__all__ = ["Grid", "broadcast", "choice", "param"]
 
 
 def _describe(lo, hi, lo_open, hi_open, integer) -> str:
@@ -85,3 +87,33 @@ def broadcast(**arrays: np.ndarray) -> dict[str, np.ndarray]:
         shapes = ", ".join(f"{k}{np.shape(v)}" for k, v in arrays.items())
         raise ValueError(f"parameters do not broadcast together: {shapes}") from exc
     return dict(zip(arrays, out))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Validated arguments: ``arrays`` broadcast to one shape (the theory's), ``options`` the
+    non-array choices (policy, estimator, ...), as the theory twin's validator returns them."""
+
+    arrays: Mapping[str, np.ndarray]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arrays", broadcast(**self.arrays) if self.arrays else {})
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def max(self, name: str) -> float:
+        """Largest value of one array over the grid (shapes shared by a whole sweep)."""
+        return float(np.max(self.arrays[name]))
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.broadcast_shapes(*(np.shape(v) for v in self.arrays.values())) \
+            if self.arrays else ()
+
+    def points(self) -> list[dict[str, Any]]:
+        """Every grid point (C order) as a dict of Python scalars."""
+        shape = self.shape
+        flat = {k: np.broadcast_to(v, shape).reshape(-1) for k, v in self.arrays.items()}
+        return [{k: v[i].item() for k, v in flat.items()} for i in range(math.prod(shape))]
