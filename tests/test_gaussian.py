@@ -8,10 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim.gaussian as sg
+from sim import RunOptions
 import theory.gaussian as tg
 from theory.policy import Policy
 
 Z = 4.0
+RAW = RunOptions(sampler="raw")
 
 
 # --- worked values and symbolic derivations ------------------------------------------------------
@@ -101,28 +103,51 @@ def test_accumulate_recursion_consistency():
 @given(st.sampled_from([1, 0, -3, 2.5, float("nan")]))
 @settings(max_examples=10, deadline=None)
 def test_bad_M(M):
-    with pytest.raises(ValueError, match="M"):
+    with pytest.raises(ValueError, match=r"^M must be an integer >= 2"):
         tg.variance_after(n=2, M=M)
+    with pytest.raises(ValueError, match=r"^M must be an integer >= 2"):
+        sg.variance_after(jax.random.key(0), n=2, M=M, seeds=10)
 
 
 @given(st.one_of(st.floats(max_value=0.0), st.just(float("inf"))))
 @settings(max_examples=15, deadline=None)
 def test_bad_k(k):
-    with pytest.raises(ValueError, match="k"):
+    with pytest.raises(ValueError, match=r"^k must be a real number > 0"):
         tg.optimal_real_weight(k=k)
-    with pytest.raises(ValueError, match="k"):
+    with pytest.raises(ValueError, match=r"^k must be a real number > 0"):
         tg.weighted_stationary_variance(w=0.5, k=k, n=3)
 
 
 def test_bad_names():
     with pytest.raises(ValueError, match="estimator must be one of 'unbiased', 'mle'"):
         tg.variance_after(n=2, M=5, estimator="biased")
-    with pytest.raises(ValueError, match="policy must be one of"):
+    with pytest.raises(ValueError, match=r"^policy must be one of 'replace', 'accumulate', "
+                                         r"'mix' for theory.gaussian.variance_after"):
         tg.variance_after(n=2, M=5, policy="accumulate-subsample")  # theory: simulation only
-    with pytest.raises(ValueError, match="M must be"):
+    for name in ("std_after", "w2_risk", "log_variance"):
+        with pytest.raises(ValueError, match=rf"^policy must be one of 'replace' for "
+                                             rf"theory.gaussian.{name}"):
+            getattr(tg, name)(n=2, M=5, policy="accumulate")
+    with pytest.raises(ValueError, match=r"^policy must be one of 'replace', 'accumulate'"):
+        sg.std_after(jax.random.key(0), n=2, M=5, policy="weighted", seeds=10)
+    with pytest.raises(ValueError, match=r"^M must be an integer >= d \+ 1"):
         tg.logdet_drift(d=5, M=5)
-    with pytest.raises(ValueError, match="w"):
+    with pytest.raises(ValueError, match=r"^w must be a real number in \(0, 1\]"):
         tg.weighted_stationary_variance(w=0.0, k=1, n=3)
+    with pytest.raises(ValueError, match=r"^sampler must be one of 'sufficient' for "
+                                         r"weighted_stationary_variance"):
+        sg.weighted_stationary_variance(jax.random.key(0), w=0.5, k=1, n=3, seeds=10,
+                                        options=RAW)
+
+
+def test_log_variance_is_logdet_drift_in_one_dimension():
+    n, M = np.arange(0, 5), np.array([[3], [10], [200]])
+    np.testing.assert_allclose(tg.log_variance(n=n, M=M), tg.logdet_drift(d=1, M=M, n=n),
+                               rtol=1e-13, atol=1e-15)
+    # the MLE's log-variance is shifted by n log((M - 1)/M)
+    np.testing.assert_allclose(tg.log_variance(n=n, M=M, estimator="mle"),
+                               tg.log_variance(n=n, M=M) + n * np.log((M - 1) / M), rtol=1e-13,
+                               atol=1e-15)
 
 
 # --- theory against simulation -------------------------------------------------------------------
@@ -151,13 +176,13 @@ def test_std_w2_logvar(key):
         est = getattr(sg, name)(key, **kw, seeds=6000)
         assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (name, est)
     est = sg.log_variance(key, **kw, seeds=6000)
-    assert np.all(np.abs(est.z(tg.logdet_drift(d=1, M=8, n=N))) < Z)
+    assert np.all(np.abs(est.z(tg.log_variance(**kw))) < Z)
 
 
 def test_raw_sampler_agrees(key):
     kw = dict(n=N, M=8, sigma=1.5, policy="accumulate")
     a = sg.log_variance(key, **kw, seeds=3000)
-    b = sg.log_variance(jax.random.fold_in(key, 7), **kw, seeds=3000, raw=True)
+    b = sg.log_variance(jax.random.fold_in(key, 7), **kw, seeds=3000, options=RAW)
     assert np.all(np.abs(a.mean - b.mean) < Z * np.hypot(a.stderr, b.stderr))
 
 
@@ -165,7 +190,7 @@ def test_raw_sampler_agrees(key):
 def test_logdet_and_weighted(key):
     est = sg.logdet_drift(key, d=3, M=10, n=[1, 4], seeds=3000)
     assert np.all(np.abs(est.z(tg.logdet_drift(d=3, M=10, n=[1, 4]))) < Z)
-    raw = sg.logdet_drift(key, d=3, M=10, n=[1, 4], seeds=3000, raw=True)
+    raw = sg.logdet_drift(key, d=3, M=10, n=[1, 4], seeds=3000, options=RAW)
     assert np.all(np.abs(raw.z(tg.logdet_drift(d=3, M=10, n=[1, 4]))) < Z)
     kw = dict(w=[0.4, 0.8], k=2.0, n=5, sigma=1.0)
     est = sg.weighted_stationary_variance(key, **kw, seeds=6000)

@@ -25,16 +25,26 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 from theory._symbolic import numeric
-from theory.domain import broadcast, choice, param
+from theory.domain import Grid, broadcast, choice, param
 from theory.policy import Policy, as_policy, derive_subsample_weights
 
 __all__ = [
-    "ESTIMATORS", "GAUSSIAN_POLICIES", "logdet_drift", "mean_drift", "optimal_real_weight",
-    "real_count", "std_after", "variance_after", "w2_risk", "weighted_stationary_variance",
+    "CHAIN_POLICIES", "ESTIMATORS", "THEORY_ONLY", "log_variance", "logdet_drift", "mean_drift",
+    "optimal_real_weight", "real_count", "std_after", "validate_chain", "validate_logdet",
+    "validate_weighted", "variance_after", "w2_risk", "weighted_stationary_variance",
 ]
 
 ESTIMATORS = ("unbiased", "mle")
-GAUSSIAN_POLICIES = ("replace", "accumulate", "mix")
+#: Public functions with no simulator twin, and why.
+THEORY_ONLY = {
+    "optimal_real_weight": "an optimiser over w of weighted_stationary_variance, whose twin "
+                           "simulates the estimator at any w",
+    "real_count": "arithmetic: the number of fresh real points in a mix generation",
+}
+
+#: The data policies of the 1-D chain (theory and simulation share this domain; a theory function
+#: without a closed form for one of them says so).
+CHAIN_POLICIES = ("replace", "accumulate", "mix", "accumulate-subsample")
 
 # M is declared real (not integer): with integer M sympy rewrites Gamma(M/2) by the duplication
 # formula, which hides the loggamma form needed for the large-M series and for stable numerics.
@@ -187,12 +197,23 @@ def _numeric(what: str, estimator: str):
     return numeric(expr, [n_, M_, sigma_])
 
 
-def chain_args(*, n, M, sigma, estimator: str = "unbiased", policy: Policy | str = "replace",
-               allowed: tuple[str, ...] = GAUSSIAN_POLICIES) -> tuple[dict, str, Policy]:
-    """Validate the Gaussian chain's arguments (shared with :mod:`sim.gaussian`)."""
-    b = broadcast(n=param("n", n, lo=0, integer=True), M=param("M", M, lo=2, integer=True),
+def validate_chain(*, n, M, sigma, estimator: str = "unbiased",
+                   policy: Policy | str = "replace") -> Grid:
+    """Validate the 1-D chain's arguments (theory and :mod:`sim.gaussian` share it): ``n`` an
+    integer >= 0, ``M`` an integer >= 2, ``sigma`` > 0 broadcast together; ``estimator`` one of
+    ``ESTIMATORS``; ``policy`` one of ``CHAIN_POLICIES`` (or a :class:`theory.policy.Policy`)."""
+    arrays = dict(n=param("n", n, lo=0, integer=True), M=param("M", M, lo=2, integer=True),
                   sigma=param("sigma", sigma, lo=0, lo_open=True))
-    return b, choice("estimator", estimator, ESTIMATORS), as_policy(policy, allowed)
+    return Grid(arrays, dict(estimator=choice("estimator", estimator, ESTIMATORS),
+                             policy=as_policy(policy, CHAIN_POLICIES)))
+
+
+def _closed(grid: Grid, name: str, policies: tuple[str, ...]) -> None:
+    """Theory without a closed form for the grid's policy: a clear error (simulate it)."""
+    if grid.options["policy"].name not in policies:
+        raise ValueError(f"policy must be one of {', '.join(map(repr, policies))} for "
+                         f"theory.gaussian.{name} (no closed form under "
+                         f"{grid.options['policy']}; sim.gaussian.{name} simulates it)")
 
 
 def real_count(M, policy: Policy) -> np.ndarray:
@@ -251,19 +272,24 @@ def variance_after(*, n, M, sigma=1.0, estimator: str = "unbiased",
     n = 100, MLE: 0.366). accumulate and mix: the exact linear recursion of :func:`_moment_paths`
     (the variance stays near sigma^2 instead of shrinking).
     """
-    b, est, pol = chain_args(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy)
+    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy)
+    _closed(grid, "variance_after", ("replace", "accumulate", "mix"))
+    b, est, pol = grid.arrays, grid.options["estimator"], grid.options["policy"]
     if pol.name == "replace":
-        return _numeric("variance", est)(**{"n": b["n"], "M": b["M"], "sigma": b["sigma"]})
+        return _numeric("variance", est)(**b)
     return _recursion(0, b["n"], b["M"], b["sigma"], est, pol)
 
 
-def std_after(*, n, M, sigma=1.0, estimator: str = "unbiased") -> np.ndarray:
+def std_after(*, n, M, sigma=1.0, estimator: str = "unbiased",
+              policy: Policy | str = "replace") -> np.ndarray:
     """E sigma_n = sigma c(M)^n (unbiased; times ((M-1)/M)^(n/2) for the MLE), replace [exact].
 
-    Worked value: M = 100, n = 100, unbiased: 0.777 (THEORY 3.1).
+    Worked value: M = 100, n = 100, unbiased: 0.777 (THEORY 3.1). Other policies have no closed
+    form (E of a square root of the pooled variance): a ValueError; the simulator twin runs them.
     """
-    b, est, _ = chain_args(n=n, M=M, sigma=sigma, estimator=estimator)
-    return _numeric("std", est)(**b)
+    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy)
+    _closed(grid, "std_after", ("replace",))
+    return _numeric("std", grid.options["estimator"])(**grid.arrays)
 
 
 def mean_drift(*, n, M, sigma=1.0, estimator: str = "unbiased",
@@ -281,8 +307,8 @@ def mean_drift(*, n, M, sigma=1.0, estimator: str = "unbiased",
     This is the recursion of :func:`theory.policy.derive_subsample_weights` with v = sigma^2/M;
     the share fluctuations and sigma_j - sigma enter at relative order 1/M.
     """
-    b, est, pol = chain_args(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
-                             allowed=(*GAUSSIAN_POLICIES, "accumulate-subsample"))
+    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy)
+    b, est, pol = grid.arrays, grid.options["estimator"], grid.options["policy"]
     if pol.name == "accumulate-subsample":
         factors = derive_subsample_weights(int(b["n"].max()))
         return factors[b["n"]] * b["sigma"] ** 2 / b["M"]
@@ -291,12 +317,40 @@ def mean_drift(*, n, M, sigma=1.0, estimator: str = "unbiased",
     return _recursion(1, b["n"], b["M"], b["sigma"], est, pol)
 
 
-def w2_risk(*, n, M, sigma=1.0, estimator: str = "unbiased") -> np.ndarray:
+def w2_risk(*, n, M, sigma=1.0, estimator: str = "unbiased",
+            policy: Policy | str = "replace") -> np.ndarray:
     """E W2^2 between the generation-n fit and the truth, replace [exact] (SHU's Gaussian theorem):
     unbiased sigma^2 (n/M + 2(1 - c(M)^n)) ~ (3/2) sigma^2 n/M; finite as n grows only if M grows
-    superlinearly in n."""
-    b, est, _ = chain_args(n=n, M=M, sigma=sigma, estimator=estimator)
-    return _numeric("w2", est)(**b)
+    superlinearly in n. Other policies: no closed form (a ValueError; simulate them)."""
+    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy)
+    _closed(grid, "w2_risk", ("replace",))
+    return _numeric("w2", grid.options["estimator"])(**grid.arrays)
+
+
+def derive_log_variance_factor(estimator: str) -> sp.Expr:
+    """E log S for one refit, S = chi2_{M-1}/div: psi((M-1)/2) + log 2 - log div (the
+    chi-square's log-moment by integration)."""
+    return sp.simplify(_chi2_mean(sp.log(x_), M_ - 1) - sp.log(_divisor(estimator)))
+
+
+@functools.cache
+def _log_variance_numeric(estimator: str):
+    return numeric(n_ * derive_log_variance_factor(estimator), [n_, M_])
+
+
+def log_variance(*, n, M, sigma=1.0, estimator: str = "unbiased",
+                 policy: Policy | str = "replace") -> np.ndarray:
+    """E log(sigma_n^2/sigma^2) after n refits on M samples, replace [exact]:
+    n [psi((M-1)/2) + log 2 - log div] (div = M - 1 unbiased, M for the MLE), since
+    log sigma_n^2/sigma^2 is a sum of n independent log chi2_{M-1}/div. Negative for every M: the
+    variance collapses almost surely (median about sigma^2 exp(-n/(M-1)), unbiased) although its
+    unbiased mean stays sigma^2. It is :func:`logdet_drift` at d = 1 for the unbiased estimator.
+    Other policies: no closed form (a ValueError; simulate them)."""
+    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy)
+    _closed(grid, "log_variance", ("replace",))
+    b = grid.arrays
+    return _log_variance_numeric(grid.options["estimator"])(n=b["n"], M=b["M"]) \
+        + np.zeros(b["sigma"].shape)
 
 
 @functools.cache
@@ -306,13 +360,14 @@ def _logdet_summand():
     return numeric(total.function - sp.log(M_ - 1), [i_, M_])
 
 
-def logdet_args(*, d, M, n) -> dict[str, np.ndarray]:
+def validate_logdet(*, d, M, n=1) -> Grid:
+    """Validate the d-dimensional covariance chain: ``d`` >= 1, ``M`` >= d + 1, ``n`` >= 0."""
     b = broadcast(d=param("d", d, lo=1, integer=True), M=param("M", M, lo=2, integer=True),
                   n=param("n", n, lo=0, integer=True))
     if np.any(b["M"] < b["d"] + 1):
         raise ValueError(f"M must be an integer >= d + 1 (a full-rank covariance fit), got "
                          f"M = {M}, d = {d}")
-    return b
+    return Grid(b)
 
 
 def logdet_drift(*, d, M, n=1) -> np.ndarray:
@@ -320,36 +375,35 @@ def logdet_drift(*, d, M, n=1) -> np.ndarray:
     dimension d (THEORY 3.2) [exact]: n [sum_{i=1..d} psi((M-i)/2) + d log 2 - d log(M-1)],
     about -n d(d+1)/(2M). With d = 1 it is E log(sigma_n^2/sigma^2) of the 1-D chain, whose
     negativity makes sigma_n^2 -> 0 almost surely (median about sigma^2 exp(-n/(M-1)))."""
-    b = logdet_args(d=d, M=M, n=n)
+    b = validate_logdet(d=d, M=M, n=n).arrays
     summand = _logdet_summand()
     per = np.array([summand(i=np.arange(1.0, dd + 1), M=mm).sum()
                     for dd, mm in zip(b["d"].ravel(), b["M"].ravel())]).reshape(b["d"].shape)
     return b["n"] * per
 
 
-def weighted_args(*, w, k, n, sigma) -> dict[str, np.ndarray]:
-    return broadcast(w=param("w", w, lo=0, lo_open=True, hi=1), k=param("k", k, lo=0, lo_open=True),
-                     n=param("n", n, lo=1, integer=True), sigma=param("sigma", sigma, lo=0,
-                                                                      lo_open=True))
+def validate_weighted(*, w, k, n, sigma=1.0) -> Grid:
+    """Validate HXC's weighted estimator: w in (0, 1], k > 0, n >= 1 an integer, sigma > 0."""
+    return Grid(dict(w=param("w", w, lo=0, lo_open=True, hi=1),
+                     k=param("k", k, lo=0, lo_open=True), n=param("n", n, lo=1, integer=True),
+                     sigma=param("sigma", sigma, lo=0, lo_open=True)))
 
 
 @functools.cache
 def _weighted_numeric():
-    """:func:`derive_weighted_stationary_variance`, derived and lambdified once."""
     return numeric(derive_weighted_stationary_variance(),
                    [w_, k_, sp.Symbol("n", positive=True), sigma_])
 
 
 @functools.cache
 def _optimal_weight_numeric():
-    """:func:`derive_optimal_real_weight`, derived and lambdified once."""
     return numeric(derive_optimal_real_weight(), [k_])
 
 
 def weighted_stationary_variance(*, w, k, n, sigma=1.0) -> np.ndarray:
     """Stationary E (mu_t - mu)^2 of HXC's weighted estimator (THEORY 2.3) [exact, Gaussian mean]:
     (sigma^2/n) [w^2 + k (1-w)^2]/[w (2-w)]; n fresh real points, n/k synthetic ones per round."""
-    b = weighted_args(w=w, k=k, n=n, sigma=sigma)
+    b = validate_weighted(w=w, k=k, n=n, sigma=sigma).arrays
     return _weighted_numeric()(**b)
 
 

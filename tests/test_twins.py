@@ -1,0 +1,111 @@
+"""Twin parity: every public theory quantity has a simulator twin with the same keyword
+parameters (beyond the key, ``seeds`` and ``options``), declared on the sweep engine, and both
+broadcast the same arrays to the same shape. Theory-only and simulation-only names are listed by
+their modules (``THEORY_ONLY``, ``SIM_ONLY``) with a reason; ``derive_*`` (symbolic derivations)
+and ``validate_*`` (the shared validators) are theory-only by name."""
+
+import importlib
+import inspect
+
+import jax
+import numpy as np
+import pytest
+
+import sim
+from sim import Estimate, RunOptions
+
+MODELS = ("gaussian", "discrete", "verification", "zipf", "regression")
+PREFIXES = ("derive_", "validate_")
+
+# One valid call per quantity whose arrays broadcast to a 2-D grid: theory and simulation must
+# return that shape (plus the same trailing axes).
+GRIDS = {
+    "gaussian.variance_after": dict(n=[[1], [3]], M=[5, 9, 12]),
+    "gaussian.std_after": dict(n=[[1], [3]], M=[5, 9, 12]),
+    "gaussian.mean_drift": dict(n=[[1], [3]], M=[5, 9, 12], policy="accumulate"),
+    "gaussian.w2_risk": dict(n=[[1], [3]], M=[5, 9, 12], estimator="mle"),
+    "gaussian.log_variance": dict(n=[[1], [3]], M=[5, 9, 12]),
+    "gaussian.logdet_drift": dict(d=[[1], [2]], M=[5, 9, 12], n=2),
+    "gaussian.weighted_stationary_variance": dict(w=[[0.5], [0.9]], k=[1.0, 2.0, 3.0], n=4),
+}
+
+
+def _public_functions(module) -> dict:
+    return {name: getattr(module, name) for name in module.__all__
+            if inspect.isfunction(getattr(module, name))}
+
+
+def _quantities(model: str) -> dict:
+    theory = importlib.import_module(f"theory.{model}")
+    only = getattr(theory, "THEORY_ONLY", {})
+    return {name: fn for name, fn in _public_functions(theory).items()
+            if not name.startswith(PREFIXES) and name not in only}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_theory_quantity_has_its_twin(model):
+    theory = importlib.import_module(f"theory.{model}")
+    simulation = importlib.import_module(f"sim.{model}")
+    assert sorted(theory.__all__) == sorted(set(theory.__all__)), "duplicate names in __all__"
+    for module in (theory, simulation):
+        for name in module.__all__:
+            assert hasattr(module, name), f"{module.__name__}.__all__ names missing {name}"
+    for label, listed, module in (("THEORY_ONLY", getattr(theory, "THEORY_ONLY", {}), theory),
+                                  ("SIM_ONLY", getattr(simulation, "SIM_ONLY", {}), simulation)):
+        for name, reason in listed.items():
+            assert name in module.__all__, f"{label} lists {name}, not public in {module}"
+            assert isinstance(reason, str) and len(reason) > 10, f"{label}[{name}]: a reason"
+    quantities = _quantities(model)
+    assert quantities, model
+    for name, fn in quantities.items():
+        assert name in simulation.__all__, f"sim.{model} lacks the twin of {name}"
+        twin = getattr(simulation, name)
+        assert twin.twin.theory is fn, f"sim.{model}.{name} is not declared on theory's {name}"
+        params = list(inspect.signature(twin).parameters.values())
+        assert params[0].name == "key" and params[0].kind is inspect.Parameter.POSITIONAL_ONLY
+        assert [p.name for p in params[-2:]] == ["seeds", "options"]
+        theirs = list(inspect.signature(fn).parameters.values())
+        assert [(p.name, p.default) for p in params[1:-2]] == \
+            [(p.name, p.default) for p in theirs], f"{model}.{name}: keyword parameters differ"
+    twins = set(quantities)
+    extra = {name for name in _public_functions(simulation) if name not in twins}
+    assert extra == set(getattr(simulation, "SIM_ONLY", {})), \
+        f"sim.{model}: public functions with no theory twin must be listed in SIM_ONLY"
+
+
+def test_every_quantity_has_a_parity_grid():
+    names = {f"{m}.{q}" for m in MODELS for q in _quantities(m)}
+    assert names <= set(GRIDS), sorted(names - set(GRIDS))
+
+
+@pytest.mark.parametrize("name", sorted(GRIDS))
+def test_twins_broadcast_like_theory(name):
+    model, quantity = name.split(".")
+    theory = getattr(importlib.import_module(f"theory.{model}"), quantity)
+    twin = getattr(importlib.import_module(f"sim.{model}"), quantity)
+    expected = theory(**GRIDS[name])
+    assert isinstance(expected, np.ndarray) and expected.dtype == np.float64, type(expected)
+    est = twin(jax.random.key(0), **GRIDS[name], seeds=2)
+    assert isinstance(est, Estimate)
+    assert est.shape == expected.shape, (est.shape, expected.shape)
+    assert est[0].shape == expected[0].shape and est[:, -1].shape == expected[:, -1].shape
+    assert np.all(np.isfinite(est.mean))
+
+
+def test_options_are_one_object():
+    import sim.gaussian as sg
+    with pytest.raises(ValueError, match=r"^options must be a sim.RunOptions"):
+        sg.variance_after(jax.random.key(0), n=1, M=5, seeds=4, options={"batch_size": 2})
+    with pytest.raises(ValueError, match=r"^batch_size must be an integer >= 1 or None"):
+        RunOptions(batch_size=0)
+    with pytest.raises(ValueError, match=r"^sampler must be one of 'sufficient', 'raw'"):
+        RunOptions(sampler="exact")
+    with pytest.raises(ValueError, match=r"^seeds must be an integer >= 2"):
+        sg.variance_after(jax.random.key(0), n=1, M=5, seeds=1)
+    with pytest.raises(TypeError, match=r"^variance_after\(\) got unexpected keyword"):
+        sg.variance_after(jax.random.key(0), n=1, M=5, seeds=4, raw=True)
+
+
+def test_public_sim_namespace():
+    for name in sim.__all__:
+        assert hasattr(sim, name), name
