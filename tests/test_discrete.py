@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import sim.discrete as sd
 import theory.discrete as td
+from sim import RunOptions
 from theory.policy import Policy
 
 Z = 4.0
@@ -78,7 +79,7 @@ def test_raw_counts_and_fixation(key):
     assert np.all(np.abs(est.z(td.fixation_probability(**kw))) < Z)
     a = sd.expected_lost_mass(key, p=P, M=15, n=[1, 6], seeds=3000)
     b = sd.expected_lost_mass(jax.random.fold_in(key, 3), p=P, M=15, n=[1, 6], seeds=3000,
-                              raw=True)
+                              options=RunOptions(sampler="raw"))
     assert np.all(np.abs(a.mean - b.mean) < Z * np.hypot(a.stderr, b.stderr))
 
 
@@ -92,3 +93,17 @@ def test_agrees_with_zipf_resample_chain():
     ours = td.expected_lost_mass(p=p, M=20, n=[1, 3, 10])
     zipf = generations_error(beta=1.5, T=np.inf, T0=20, n=[1, 3, 10], chain="resample", N=50)
     np.testing.assert_allclose(ours, zipf, rtol=1e-9)
+
+
+def test_loss_probability_matches_simulation(key):
+    kw = dict(q=np.array([0.05, 0.3]), M=np.array([10, 4]))
+    est = sd.loss_probability(key, **kw, seeds=4000)
+    assert est.shape == (2,) and np.all(np.abs(est.z(td.loss_probability(**kw))) < Z)
+
+
+def test_fixation_simulation_needs_finite_n(key):
+    assert td.fixation_probability(q=0.3, M=5, n=[2, np.inf])[1] == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="n must be finite for a simulation"):
+        sd.fixation_probability(key, q=0.3, M=5, n=[2, np.inf], seeds=10)
+    with pytest.raises(ValueError, match="n must be an integer >= 0 or inf"):
+        sd.fixation_probability(key, q=0.3, M=5, n=1.5, seeds=10)

@@ -23,13 +23,18 @@ import sympy as sp
 from scipy.stats import binom
 
 from theory._symbolic import numeric
-from theory.domain import broadcast, param
+from theory.domain import Grid, broadcast, param
 from theory.policy import Policy, as_policy
 
-__all__ = ["DISCRETE_POLICIES", "derive_loss_probability", "discrete_args",
-           "expected_lost_mass", "fixation_probability", "loss_probability"]
+__all__ = ["DISCRETE_POLICIES", "THEORY_ONLY", "derive_loss_probability", "expected_lost_mass",
+           "fixation_probability", "loss_probability", "validate_chain", "validate_fixation",
+           "validate_loss"]
 
 DISCRETE_POLICIES = ("replace", "accumulate", "mix")
+
+#: Public functions without a simulator twin in :mod:`sim.discrete`, with the reason (the
+#: ``derive_*`` and ``validate_*`` functions are not listed): none, every quantity is simulated.
+THEORY_ONLY: dict[str, str] = {}
 
 q_, M_ = sp.symbols("q M", positive=True)
 
@@ -47,19 +52,36 @@ def _loss_numeric():
     return numeric(derive_loss_probability(), [q_, M_])
 
 
+def validate_loss(*, q, M) -> Grid:
+    """Validate one generation of a state of mass ``q`` in [0, 1] with ``M`` >= 1 samples (an
+    integer), broadcast together (theory and :mod:`sim.discrete` share it)."""
+    return Grid(dict(q=param("q", q, lo=0, hi=1), M=param("M", M, lo=1, integer=True)))
+
+
 def loss_probability(*, q, M) -> np.ndarray:
     """(1 - q)^M: a state of mass q is lost in one generation of M samples [exact]."""
-    b = broadcast(q=param("q", q, lo=0, hi=1), M=param("M", M, lo=1, integer=True))
-    return _loss_numeric()(**b)
+    return _loss_numeric()(**validate_loss(q=q, M=M).arrays)
 
 
-def discrete_args(*, p, M, n, policy) -> tuple[np.ndarray, dict, Policy]:
-    """Validate the categorical chain (shared with :mod:`sim.discrete`): p a 1-D law."""
+def validate_chain(*, p, M, n, policy: Policy | str = "replace") -> Grid:
+    """Validate the categorical chain (theory and :mod:`sim.discrete` share it): ``M`` >= 1 and
+    ``n`` >= 0 integers broadcast together; options ``p``, a 1-D probability vector of >= 2
+    states, and ``policy``, one of ``DISCRETE_POLICIES`` (or a :class:`theory.policy.Policy`)."""
     p = param("p", p, lo=0, hi=1)
     if p.ndim != 1 or p.size < 2 or abs(p.sum() - 1) > 1e-9:
         raise ValueError(f"p must be a 1-D probability vector (>= 2 states, sum 1), got {p!r}")
-    b = broadcast(M=param("M", M, lo=1, integer=True), n=param("n", n, lo=0, integer=True))
-    return p, b, as_policy(policy, DISCRETE_POLICIES)
+    return Grid(dict(M=param("M", M, lo=1, integer=True), n=param("n", n, lo=0, integer=True)),
+                dict(p=p, policy=as_policy(policy, DISCRETE_POLICIES)))
+
+
+def validate_fixation(*, q, M, n) -> Grid:
+    """Validate the fixation chain (theory and :mod:`sim.discrete` share it): ``q`` in [0, 1],
+    ``M`` >= 1 an integer, ``n`` an integer >= 0 or inf, broadcast together."""
+    grid = Grid(dict(q=param("q", q, lo=0, hi=1), M=param("M", M, lo=1, integer=True),
+                     n=param("n", n, lo=0, allow_inf=True)))
+    if np.any(np.isfinite(grid["n"]) & (grid["n"] != np.round(grid["n"]))):
+        raise ValueError(f"n must be an integer >= 0 or inf, got {n!r}")
+    return grid
 
 
 @functools.lru_cache(maxsize=64)
@@ -88,7 +110,8 @@ def expected_lost_mass(*, p, M, n, policy: Policy | str = "replace") -> np.ndarr
     replace / mix: the per-state count chain (:func:`_kernel`) from c_1 ~ Binomial(M, p_i);
     accumulate: sum_i p_i (1 - p_i)^M for every n >= 1 (only the first generation loses states).
     """
-    p, b, pol = discrete_args(p=p, M=M, n=n, policy=policy)
+    grid = validate_chain(p=p, M=M, n=n, policy=policy)
+    p, b, pol = grid.options["p"], grid.arrays, grid.options["policy"]
     out = np.zeros(b["n"].shape)
     for idx in np.ndindex(out.shape):
         m, gens = int(b["M"][idx]), int(b["n"][idx])
