@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SCALE  ?= quick
 
-.PHONY: test test-all figures bench lint clean
+.PHONY: test test-all figures bench bench-quick lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ figures: $(STAMP)
 
 bench: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(PY) -m bench
+
+bench-quick: $(STAMP)  # JSON on stdout (CI checks it parses)
+	@OPENBLAS_NUM_THREADS=1 $(PY) -m bench --quick --json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -7,17 +7,31 @@ import json
 import platform
 import sys
 import time
+from typing import Any
 
 import jax
+import numpy as np
 
 import sim  # noqa: F401  (before any computation: sets the XLA:CPU scheduler flag)
+from bench._registry import plain
+from sim._compilation_cache import enable_compilation_cache
+
+__all__ = ["main"]
 
 
 def _cell(name: str, value) -> str:
     return f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}"
 
 
-def main(argv=None) -> int:
+def _json_default(value: Any) -> Any:
+    """``default=`` for :func:`json.dumps`: anything array-like that :func:`plain` missed."""
+    if isinstance(value, np.generic | np.ndarray | jax.Array):
+        return plain(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns 0 when every benchmark agrees with its reference."""
     from bench import BENCHMARKS
 
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -32,6 +46,7 @@ def main(argv=None) -> int:
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; --list shows the names")
+    enable_compilation_cache()
     results = []
     for name in args.names or list(BENCHMARKS):
         start = time.perf_counter()
@@ -47,7 +62,7 @@ def main(argv=None) -> int:
             for row in res.get("rows", []):
                 print("    " + "  ".join(_cell(k, v) for k, v in row.items() if v is not None))
     if args.json:
-        print(json.dumps(results, indent=1))
+        print(json.dumps(plain(results), indent=1, default=_json_default))
     return 0 if all(r["agree"] for r in results) else 1
 
 

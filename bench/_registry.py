@@ -5,6 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+import jax
+import numpy as np
+
+__all__ = ["BENCHMARKS", "Result", "benchmark", "best_time", "plain"]
 
 BENCHMARKS: dict[str, Callable[[bool], dict]] = {}
 
@@ -32,6 +38,20 @@ def best_time(fn: Callable[[], object], *, repeat: int = 3) -> tuple[float, obje
     return best, out
 
 
+def plain(value: Any) -> Any:
+    """``value`` with NumPy scalars and NumPy or JAX arrays made Python numbers, bools and lists,
+    recursively through dicts, lists and tuples, so that :func:`json.dumps` accepts it."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray | jax.Array):
+        return np.asarray(value).tolist()
+    return value
+
+
 @dataclass
 class Result:
     name: str
@@ -45,5 +65,6 @@ class Result:
         return self.reference_s / self.ours_s
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "ours_s": self.ours_s, "reference_s": self.reference_s,
-                "speedup": self.speedup, "agree": self.agree, **self.details}
+        """The result as a dict of plain Python values (JSON-serialisable, see :func:`plain`)."""
+        return plain({"name": self.name, "ours_s": self.ours_s, "reference_s": self.reference_s,
+                      "speedup": self.speedup, "agree": self.agree, **self.details})

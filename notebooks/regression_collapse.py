@@ -21,8 +21,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sim import regression as S
+from sim._compilation_cache import enable_compilation_cache
 from theory import regression as R
 
+enable_compilation_cache()  # compiled programs persist on disk (./.cache/jax; COLLAPSE_JAX_CACHE)
 jax.config.update("jax_enable_x64", True)
 SMALL = True  # the test suite runs this notebook at a small size
 d = 20 if SMALL else 100

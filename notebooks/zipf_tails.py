@@ -9,6 +9,9 @@
 # %%
 import jax
 
+from sim._compilation_cache import enable_compilation_cache
+
+enable_compilation_cache()  # compiled programs persist on disk (./.cache/jax; COLLAPSE_JAX_CACHE)
 jax.config.update("jax_enable_x64", True)
 
 import os  # noqa: E402

@@ -1,4 +1,10 @@
-"""``python -m paper_figures [NAME ...] [--scale smoke|quick|paper] [--list]``."""
+"""``python -m paper_figures [NAME ...] [--scale smoke|quick|paper] [--fresh] [--list]``.
+
+Simulation results are cached under ``--cache`` (keyed by configuration and code version, see
+:mod:`paper_figures._cache`); ``--fresh`` recomputes the named figures' results and overwrites
+their entries. Compiled programs are cached separately by JAX's persistent compilation cache
+(``COLLAPSE_JAX_CACHE``, see :mod:`sim._compilation_cache`), which ``--fresh`` keeps.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,21 @@ from pathlib import Path
 
 import jax
 
+import sim  # noqa: F401  (before any computation: sets the XLA:CPU scheduler flag)
+from sim._compilation_cache import enable_compilation_cache
+
+__all__ = ["GALLERY", "main", "render"]
+
 GALLERY = Path(__file__).resolve().parent / "gallery"
 
 
-def render(names, *, scale: str, out: Path, cache, quiet: bool = False) -> list[Path]:
-    """Build the named figures, write PNG and PDF to ``out``; return the PNG paths."""
+def render(names, *, scale: str, out: Path, cache, quiet: bool = False,
+           fresh: bool = False) -> list[Path]:
+    """Build the named figures, write PNG and PDF to ``out``; return the PNG paths.
+
+    ``cache`` is the results cache directory (None: no cache); ``fresh`` recomputes every
+    simulation call and overwrites its cache entry.
+    """
     import matplotlib.pyplot as plt
     from tqdm import tqdm
 
@@ -22,7 +38,7 @@ def render(names, *, scale: str, out: Path, cache, quiet: bool = False) -> list[
 
     out.mkdir(parents=True, exist_ok=True)
     bar = tqdm(names, desc="figures", unit="fig", disable=quiet, file=sys.stderr)
-    runner = Runner(cache, log=(lambda m: None) if quiet else bar.write)
+    runner = Runner(cache, log=(lambda m: None) if quiet else bar.write, fresh=fresh)
     written = []
     for name in bar:
         bar.set_postfix_str(name)
@@ -37,7 +53,8 @@ def render(names, *, scale: str, out: Path, cache, quiet: bool = False) -> list[
     return written
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status."""
     from paper_figures import FIGURES, SCALES
     from paper_figures._cache import DEFAULT_CACHE
 
@@ -47,7 +64,10 @@ def main(argv=None) -> int:
     parser.add_argument("--list", action="store_true", help="list the figures and exit")
     parser.add_argument("--out", type=Path, default=GALLERY)
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write results")
+    parser.add_argument("--fresh", action="store_true",
+                        help="recompute the named figures' results (default: all figures) and "
+                             "overwrite their cache entries; compiled programs stay cached")
     parser.add_argument("--float32", action="store_true", help="simulate in float32 (default 64)")
     args = parser.parse_args(argv)
     if args.list:
@@ -57,9 +77,10 @@ def main(argv=None) -> int:
     unknown = [n for n in args.names if n not in FIGURES]
     if unknown:
         parser.error(f"unknown figure(s) {', '.join(unknown)}; --list shows the names")
+    enable_compilation_cache()
     jax.config.update("jax_enable_x64", not args.float32)
     render(args.names or list(FIGURES), scale=args.scale, out=args.out,
-           cache=None if args.no_cache else args.cache)
+           cache=None if args.no_cache else args.cache, fresh=args.fresh)
     return 0
 
 

@@ -10,9 +10,16 @@ The tests are compile-bound (small shapes, many distinct programs), so they run 
 (LLVM) optimisation level 0: a regression chain compiles in ~3 s instead of ~8 s and the suite
 takes about a third less time. It changes code generation only, not the HLO that is run; figures
 and benchmarks use the default level.
+
+Compiled programs persist across runs in JAX's compilation cache (sim/_compilation_cache.py),
+under ``.cache/jax-tests`` in the repository unless ``COLLAPSE_JAX_CACHE`` names a directory or
+is ``off``. A directory of its own rather than the figures' ``.cache/jax``: the optimisation
+level above is part of every cache key, so the suite could never reuse the figures' entries (nor
+they the suite's), and either cache can be cleared without touching the other.
 """
 
 import os
+from pathlib import Path
 
 _O0 = "--xla_backend_optimization_level=0"
 if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
@@ -21,6 +28,10 @@ if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
+from sim._compilation_cache import ENV, enable_compilation_cache  # noqa: E402
+
+enable_compilation_cache(None if os.environ.get(ENV)
+                         else Path(__file__).resolve().parent.parent / ".cache" / "jax-tests")
 jax.config.update("jax_enable_x64", True)
 
 
