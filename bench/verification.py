@@ -2,8 +2,8 @@
 seeds doing the same experiment (draw n x d data, flip labels, verify, fit, score on real data).
 
 * ``verification_averaging``: the averaging classifier (closed form); ours =
-  :func:`sim.verification.accuracy_raw` (vmapped over seeds); the sufficient-statistic sampler's
-  time is reported too.
+  :func:`sim.verification.accuracy` with its raw-data sampler (``RunOptions(sampler="raw")``,
+  vmapped over seeds); the sufficient-statistic sampler's time is reported too.
 * ``verification_logistic``: logistic regression by full-batch gradient descent (same steps, rate
   and penalty); ours = :func:`sim.verification.trained_accuracy` (optax, vmapped).
 
@@ -20,9 +20,11 @@ from scipy import special
 
 import sim.verification as S
 from bench._registry import Result, benchmark, best_time
+from sim import RunOptions
 
 P, PHI, PSI, MU = 0.3, 1.0, 0.2, 1.0
 Z = 4.0
+RAW = RunOptions(sampler="raw")
 
 
 def _numpy_data(rng, n: int, d: int):
@@ -73,7 +75,7 @@ def averaging(quick: bool) -> Result:
     seeds, n, d = (20, 1000, 20) if quick else (100, 10_000, 100)
     args = dict(p=P, phi=PHI, psi=PSI, mu=MU, d=d, n=n)
     key = jax.random.key(0)
-    ours_s, ours = best_time(lambda: S.accuracy_raw(key, **args, seeds=seeds))
+    ours_s, ours = best_time(lambda: S.accuracy(key, **args, seeds=seeds, options=RAW))
     suff_s, suff = best_time(lambda: S.accuracy(key, **args, seeds=seeds))
     ref_s, ref = best_time(lambda: _numpy_averaging(seeds, n, d), repeat=1)
     ok, z = _agree(ours, ref)

@@ -16,6 +16,7 @@ import sim.verification as S
 import theory.verification as V
 from paper_figures._registry import figure, pick
 from paper_figures._style import colors, new_figure, sim_markers, theory_line
+from sim import Estimate
 
 VERIFIERS = [  # (phi, psi, label)
     (1.0, 1.0, "no verifier"),
@@ -107,7 +108,7 @@ def iterated_loop(run, scale):
             theory_line(ax, gens, 1 - err, color=color, label=f"{label} ({phi}, {psi})")
             est = run(S.iterated_error, seed=4, p=p0, phi=phi, psi=psi, mu=mu, d=d, n=n,
                       generations=generations, seeds=seeds)
-            sim_markers(ax, gens, est._replace(mean=1 - est.mean), color=color)
+            sim_markers(ax, gens, Estimate(1 - est.mean, est.stderr, est.seeds), color=color)
         _reference(ax, mu)
         ratio = float(V.collapse_dimension_ratio(mu=mu))
         ax.set(xlabel="generation", ylabel="accuracy on real data", ylim=(0.45, 0.88),

@@ -106,7 +106,8 @@ class Twin:
     """A quantity declared once.
 
     Args:
-        theory: the theory function; the twin takes its name and keyword arguments.
+        theory: the theory function; the twin takes its name and keyword arguments. ``None``
+            for a simulator without a theory twin (run with :func:`sweep`, not :func:`twin`).
         validate: ``validate(**kwargs) -> Grid``, the validator the theory function itself uses.
         one_seed: module-level ``one_seed(key, **static, **traced) -> array``.
         point: ``point(values, grid, sampler) -> Run`` for one grid point (``values``: the
@@ -116,7 +117,7 @@ class Twin:
         doc: how the twin simulates the quantity (its docstring, after a reference to the theory).
     """
 
-    theory: Callable[..., np.ndarray]
+    theory: Callable[..., np.ndarray] | None
     validate: Callable[..., Grid]
     one_seed: Callable[..., jax.Array]
     point: Callable[[dict, Grid, str], Run]
@@ -159,7 +160,8 @@ def sweep(decl: Twin, key: jax.Array, *, seeds: int, options: RunOptions | None 
     if isinstance(seeds, bool) or int(seeds) != seeds or seeds < 2:
         raise ValueError(f"seeds must be an integer >= 2, got {seeds!r}")
     seeds = int(seeds)
-    sampler = _sampler(options, decl.samplers, decl.theory.__name__)
+    name = decl.one_seed.__name__ if decl.theory is None else decl.theory.__name__
+    sampler = _sampler(options, decl.samplers, name)
     grid = decl.validate(**kwargs)
     runs = [decl.point(values, grid, sampler) for values in grid.points()]
     unique: dict[tuple, Run] = {}

@@ -1,69 +1,57 @@
-"""Generate -> verify -> train, simulated: twins of :mod:`theory.verification` (BMC, THEORY 5).
+"""Generate -> verify -> train, simulated: twins of :mod:`theory.verification` (BMC, THEORY 5),
+declared on the sweep engine (:mod:`sim._engine`).
 
-Same names and keyword arguments as the theory functions, plus a leading ``key``, ``seeds`` and
-an optional ``batch_size``; each returns :class:`sim.Estimate`. Parameters broadcast: a grid is
-a Python loop of :func:`sim.monte_carlo` calls whose traced parameters do not recompile.
+Each twin takes the theory function's keyword arguments plus a leading ``key``, ``seeds`` and
+``options`` (a :class:`sim.RunOptions`) and returns :class:`sim.Estimate` of the theory's shape.
 
-Samplers (sufficient statistics where the law is known; raw data kept for the agreement tests):
+Samplers (sufficient statistics where the law is known; ``RunOptions(sampler="raw")`` draws the
+data themselves, the reference the tests compare against):
 
 * :func:`accuracy` (averaging classifier): N kept ~ Bin(n, f), K wrong ~ Bin(N, q), g1 ~ N(0, 1),
   R ~ chi2_{d-1}; accuracy on real data Phi(mu U/sqrt(U^2 + R)), U = mu (N - 2K)/sqrt(N) + g1.
-  Cost independent of n and d. :func:`accuracy_raw` draws the n x d data, flips, verifies and
-  averages.
-* :func:`trained_accuracy`: raw data, then logistic or ridge least-squares regression fitted on
-  the kept samples with ``steps`` of optax gradient descent; no finite-n theory, compared with
+  Cost independent of n and d; every (p, phi, psi, mu, d, n) is traced, so a whole sweep is one
+  program. The raw sampler draws the n x d data, flips, verifies and averages. The theory's
+  :func:`theory.verification.accuracy_proportional` is the proportional limit of the same finite
+  system, so its twin simulates that finite system.
+* :func:`trained_accuracy` (in ``SIM_ONLY``): raw data, then logistic or ridge least-squares
+  regression fitted on the kept samples with ``steps`` of optax gradient descent; compared with
   :func:`theory.verification.accuracy_limit` at large n.
 * :func:`iterated_error`: generations as a ``lax.scan``; the trained (averaging) classifier becomes
   the next generator, mislabelling at its exact error rate on real data.
 * :func:`zipf_error`: kept counts per query are multinomial (sampled by
-  :func:`sim.sampling.tree_counts`, cost O(N)); :func:`zipf_error_raw` draws T queries.
+  :func:`sim.sampling.tree_counts`, cost O(N)); the raw sampler draws the T queries.
 
-Accuracies are exact population accuracies on real data (Phi(w.mu/||w||)), not test-set counts.
+Shapes that follow a parameter (the raw data's n x d, the vocabulary N, the raw sampler's T, the
+number of generations) are rounded up with :func:`sim._engine.bucket`; the padding is masked
+(rows and columns of zeros, zero-probability queries, draws beyond T not counted) or never read,
+so it does not change the law. Accuracies are exact population accuracies on real data
+(Phi(w.mu/||w||)), not test-set counts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
-from sim._montecarlo import Estimate, monte_carlo
+import theory.verification as TV
+from sim._engine import SAMPLERS, Run, RunOptions, Twin, bucket, sweep, twin
+from sim._montecarlo import Estimate
 from sim.sampling import tree_counts
-from theory.domain import choice, param
-from theory.verification import (
-    validate_classifier,
-    validate_kept,
-    validate_verifier,
-    validate_zipf,
-    zipf_terms,
-)
+from theory.domain import Grid, choice, param
 
 __all__ = [
-    "LOSSES", "accuracy", "accuracy_proportional", "accuracy_raw", "effective_noise",
-    "iterated_error", "kept_fraction", "trained_accuracy", "zipf_error", "zipf_error_raw",
+    "LOSSES", "SIM_ONLY", "accuracy", "accuracy_proportional", "effective_noise",
+    "iterated_error", "kept_fraction", "trained_accuracy", "zipf_error",
 ]
 
 LOSSES = ("logistic", "squared")
 
-
-def _grid(one_seed: Callable, key, args: dict, *, static: tuple[str, ...], seeds: int,
-          batch_size: int | None, extra_static: dict | None = None) -> Estimate:
-    """monte_carlo at every point of the broadcast grid ``args``; names in ``static`` fix shapes."""
-    shape = next(iter(args.values())).shape
-    means, errs = [], []
-    for idx in np.ndindex(shape):
-        point = {k: v[idx] for k, v in args.items()}
-        est = monte_carlo(
-            one_seed, key, seeds=seeds, batch_size=batch_size,
-            static={**{k: int(point[k]) for k in static}, **(extra_static or {})},
-            params={k: float(v) for k, v in point.items() if k not in static})
-        means.append(est.mean)
-        errs.append(est.stderr)
-    tail = np.shape(means[0])
-    return Estimate(np.reshape(means, shape + tail), np.reshape(errs, shape + tail), int(seeds))
+#: Public simulators without a theory twin in :mod:`theory.verification`, with the reason.
+SIM_ONLY = {
+    "trained_accuracy": "gradient-descent-trained logistic / ridge classifiers have no finite-n "
+                        "theory here; their large-n limit is theory.verification.accuracy_limit",
+}
 
 
 def _flip_and_verify(key, p, phi, psi, shape):
@@ -74,16 +62,25 @@ def _flip_and_verify(key, p, phi, psi, shape):
     return wrong, kept
 
 
+def _traced_point(names: tuple[str, ...]):
+    """Every parameter traced: one program for the whole sweep."""
+
+    def point(values: dict, grid: Grid, sampler: str) -> Run:
+        return Run({}, {k: values[k] for k in names})
+
+    return point
+
+
 # --- kept fraction and effective noise -----------------------------------------------------------
 
 def _kept_one(key, *, p, phi, psi):
     return _flip_and_verify(key, p, phi, psi, ())[1].astype(jnp.zeros(()).dtype)
 
 
-def kept_fraction(key, *, p, phi, psi, seeds: int, batch_size: int | None = None) -> Estimate:
-    """Each seed generates one sample and reports whether the verifier kept it."""
-    return _grid(_kept_one, key, validate_verifier(p, phi, psi), static=(), seeds=seeds,
-                 batch_size=batch_size)
+kept_fraction = twin(Twin(
+    theory=TV.kept_fraction, validate=TV.validate_verifier, one_seed=_kept_one,
+    point=_traced_point(("p", "phi", "psi")),
+    doc="Each seed generates one sample and reports whether the verifier kept it."))
 
 
 def _noise_one(key, *, p, phi, psi):
@@ -97,11 +94,11 @@ def _noise_one(key, *, p, phi, psi):
     return wrong.astype(jnp.zeros(()).dtype)
 
 
-def effective_noise(key, *, p, phi, psi, seeds: int, batch_size: int | None = None) -> Estimate:
-    """Each seed generates samples until the verifier keeps one and reports whether its label is
-    wrong (a ``lax.while_loop``; expected 1/kept_fraction draws)."""
-    return _grid(_noise_one, key, validate_kept(p, phi, psi), static=(), seeds=seeds,
-                 batch_size=batch_size)
+effective_noise = twin(Twin(
+    theory=TV.effective_noise, validate=TV.validate_kept, one_seed=_noise_one,
+    point=_traced_point(("p", "phi", "psi")),
+    doc="""Each seed generates samples until the verifier keeps one and reports whether its label
+    is wrong (a ``lax.while_loop``; expected 1/kept_fraction draws)."""))
 
 
 # --- one generate -> verify -> train step (averaging classifier) ---------------------------------
@@ -125,27 +122,16 @@ def _averaging_accuracy(key, p, phi, psi, mu, d, n):
     return jnp.where(N > 0, acc, 0.5)
 
 
-def _accuracy_one(key, *, p, phi, psi, mu, d, n):
-    return _averaging_accuracy(key, p, phi, psi, mu, d, n)
-
-
-def accuracy(key, *, p, phi, psi, mu, d, n, seeds: int, batch_size: int | None = None) -> Estimate:
-    """Accuracy on real data of the averaging classifier on the verified part of n generated
-    samples (sufficient statistics; twin of :func:`theory.verification.accuracy`)."""
-    return _grid(_accuracy_one, key, validate_classifier(p, phi, psi, mu, d, n), static=(),
-                 seeds=seeds, batch_size=batch_size)
-
-
-# twin of theory.verification.accuracy_proportional: the finite system that limit approximates
-accuracy_proportional = accuracy
-
-
-def _raw_data(key, p, phi, psi, mu, d, n):
-    """n real inputs (mean mu e_1 for class +1), generator labels, verifier mask."""
+def _raw_data(key, p, phi, psi, mu, *, d, n, rows: int, cols: int):
+    """``rows`` x ``cols`` real inputs (mean mu e_1 for class +1; columns >= d zero), generator
+    labels, and the verifier's mask (rows >= n never kept): the data of n samples in dimension d,
+    zero-padded."""
     ky, kz, kv = jax.random.split(key, 3)
-    y = jnp.where(jax.random.bernoulli(ky, 0.5, (n,)), 1.0, -1.0)
-    x = jax.random.normal(kz, (n, d)).at[:, 0].add(mu * y)
-    wrong, kept = _flip_and_verify(kv, p, phi, psi, (n,))
+    y = jnp.where(jax.random.bernoulli(ky, 0.5, (rows,)), 1.0, -1.0)
+    x = jax.random.normal(kz, (rows, cols)).at[:, 0].add(mu * y)
+    x = jnp.where(jnp.arange(cols) < d, x, 0.0)
+    wrong, kept = _flip_and_verify(kv, p, phi, psi, (rows,))
+    kept = kept & (jnp.arange(rows) < n)
     return x, jnp.where(wrong, -y, y), kept.astype(x.dtype)
 
 
@@ -155,23 +141,49 @@ def _real_accuracy(w, mu):
                      0.5)
 
 
-def _accuracy_raw_one(key, *, d, n, p, phi, psi, mu):
-    x, label, kept = _raw_data(key, p, phi, psi, mu, d, n)
+def _accuracy_one(key, *, raw_n: int, raw_d: int, p, phi, psi, mu, d, n):
+    """One seed of the averaging classifier's accuracy: sufficient statistics, or (``raw_n``) the
+    raw data padded to ``raw_n`` x ``raw_d``."""
+    if not raw_n:
+        return _averaging_accuracy(key, p, phi, psi, mu, d, n)
+    x, label, kept = _raw_data(key, p, phi, psi, mu, d=d, n=n, rows=raw_n, cols=raw_d)
     w = (kept * label) @ x / jnp.maximum(kept.sum(), 1.0)
     return _real_accuracy(w, mu)
 
 
-def accuracy_raw(key, *, p, phi, psi, mu, d, n, seeds: int,
-                 batch_size: int | None = None) -> Estimate:
-    """As :func:`accuracy`, from the raw n x d data (memory and time grow with n d)."""
-    return _grid(_accuracy_raw_one, key, validate_classifier(p, phi, psi, mu, d, n),
-                 static=("d", "n"), seeds=seeds, batch_size=batch_size)
+_CLASSIFIER = ("p", "phi", "psi", "mu", "d", "n")
+
+
+def _accuracy_point(values: dict, grid: Grid, sampler: str) -> Run:
+    raw = sampler == "raw"
+    static = dict(raw_n=bucket(values["n"]) if raw else 0,
+                  raw_d=bucket(values["d"]) if raw else 0)
+    return Run(static, {k: values[k] for k in _CLASSIFIER})
+
+
+_ACCURACY_DOC = """Each seed draws the sufficient statistics of the kept data: the numbers of
+right and wrong labels kept (one multinomial draw), g1 ~ N(0, 1) and R ~ chi2_{d-1}, and returns
+Phi(mu U/sqrt(U^2 + R)), U = mu (C - W)/sqrt(C + W) + g1 (1/2 when nothing is kept); cost
+independent of n and d. ``sampler="raw"`` draws the n x d data, flips and verifies the labels and
+averages y x over the kept samples (memory and time grow with n d)."""
+
+accuracy = twin(Twin(
+    theory=TV.accuracy, validate=TV.validate_classifier, one_seed=_accuracy_one,
+    point=_accuracy_point, samplers=SAMPLERS, doc=_ACCURACY_DOC))
+
+accuracy_proportional = twin(Twin(
+    theory=TV.accuracy_proportional, validate=TV.validate_classifier, one_seed=_accuracy_one,
+    point=_accuracy_point, samplers=SAMPLERS,
+    doc=f"""The finite system at the same (p, phi, psi, mu, d, n), simulated exactly as
+    :func:`accuracy`: the theory is its proportional limit (n, d -> inf with d/n fixed), within
+    O(1/n) of it. {_ACCURACY_DOC}"""))
 
 
 # --- trained classifiers (optax) -----------------------------------------------------------------
 
-def _trained_one(key, *, d, n, loss, steps, p, phi, psi, mu, lam, learning_rate):
-    x, label, kept = _raw_data(key, p, phi, psi, mu, d, n)
+def _trained_one(key, *, raw_n: int, raw_d: int, loss: str, steps: int, p, phi, psi, mu, d, n,
+                 lam, learning_rate):
+    x, label, kept = _raw_data(key, p, phi, psi, mu, d=d, n=n, rows=raw_n, cols=raw_d)
     weight = kept / jnp.maximum(kept.sum(), 1.0)
 
     def objective(w):
@@ -186,92 +198,122 @@ def _trained_one(key, *, d, n, loss, steps, p, phi, psi, mu, lam, learning_rate)
         updates, s = opt.update(jax.grad(objective)(w), s)
         return (optax.apply_updates(w, updates), s), None
 
-    w0 = jnp.zeros(d, x.dtype)
+    w0 = jnp.zeros(raw_d, x.dtype)
     (w, _), _ = jax.lax.scan(step, (w0, opt.init(w0)), length=steps)
     return _real_accuracy(w, mu)
 
 
-def trained_accuracy(key, *, p, phi, psi, mu, d, n, loss: str = "logistic", lam=1e-3,
+def _validate_trained(*, p, phi, psi, mu, d, n, loss, lam, steps, learning_rate) -> Grid:
+    """:func:`theory.verification.validate_classifier`, a penalty ``lam`` >= 0 and a step size
+    ``learning_rate`` > 0 (broadcast); options ``loss`` (one of ``LOSSES``) and ``steps``, one
+    integer >= 1."""
+    grid = TV.validate_classifier(p=p, phi=phi, psi=psi, mu=mu, d=d, n=n)
+    steps = param("steps", steps, lo=1, integer=True)
+    if steps.ndim:
+        raise ValueError(f"steps must be one integer >= 1 (not broadcast), got {steps!r}")
+    return Grid(dict(grid.arrays, lam=param("lam", lam, lo=0),
+                     learning_rate=param("learning_rate", learning_rate, lo=0, lo_open=True)),
+                dict(loss=choice("loss", loss, LOSSES), steps=int(steps)))
+
+
+def _trained_point(values: dict, grid: Grid, sampler: str) -> Run:
+    static = dict(raw_n=bucket(values["n"]), raw_d=bucket(values["d"]),
+                  loss=grid.options["loss"], steps=grid.options["steps"])
+    return Run(static, {k: values[k] for k in (*_CLASSIFIER, "lam", "learning_rate")})
+
+
+_TRAINED = Twin(theory=None, validate=_validate_trained, one_seed=_trained_one,
+                point=_trained_point, samplers=SAMPLERS)
+
+
+def trained_accuracy(key: jax.Array, *, p, phi, psi, mu, d, n, loss: str = "logistic", lam=1e-3,
                      steps: int = 300, learning_rate=0.5, seeds: int,
-                     batch_size: int | None = None) -> Estimate:
+                     options: RunOptions | None = None) -> Estimate:
     """Accuracy on real data of logistic (``loss="logistic"``) or ridge least-squares
-    (``"squared"``, labels +-1) regression with penalty lam/2 ||w||^2, fitted to the kept samples by
-    ``steps`` of full-batch gradient descent (optax.sgd). Its large-n limit is
-    :func:`theory.verification.accuracy_limit`; no finite-n theory is claimed for it."""
-    args = validate_classifier(p, phi, psi, mu, d, n)
-    args["lam"] = np.broadcast_to(param("lam", lam, lo=0), args["p"].shape)
-    args["learning_rate"] = np.broadcast_to(
-        param("learning_rate", learning_rate, lo=0, lo_open=True), args["p"].shape)
-    extra = {"loss": choice("loss", loss, LOSSES),
-             "steps": int(param("steps", steps, lo=1, integer=True))}
-    return _grid(_trained_one, key, args, static=("d", "n"), seeds=seeds, batch_size=batch_size,
-                 extra_static=extra)
+    (``"squared"``, labels +-1) regression with penalty lam/2 ||w||^2, fitted to the kept samples
+    of n generated ones by ``steps`` of full-batch gradient descent (optax.sgd), averaged over
+    ``seeds``. Its large-n limit is :func:`theory.verification.accuracy_limit`; no finite-n
+    theory is claimed for it (``SIM_ONLY``). The data are always drawn raw (a trained classifier
+    has no sufficient statistics): both samplers are this one. Parameters broadcast except
+    ``loss`` and ``steps``."""
+    return sweep(_TRAINED, key, seeds=seeds, options=options, p=p, phi=phi, psi=psi, mu=mu, d=d,
+                 n=n, loss=loss, lam=lam, steps=steps, learning_rate=learning_rate)
 
 
 # --- iterated loop -------------------------------------------------------------------------------
 
-def _iterated_one(key, *, generations, p, phi, psi, mu, d, n):
-    def generation(err, k):
-        acc = _averaging_accuracy(k, err, phi, psi, mu, d, n)
+def _iterated_one(key, *, generations: int, p, phi, psi, mu, d, n):
+    """Generator errors at generations 0..generations; generation g uses ``fold_in(key, g)``."""
+
+    def generation(err, g):
+        acc = _averaging_accuracy(jax.random.fold_in(key, g), err, phi, psi, mu, d, n)
         nothing_kept = err * psi + (1 - err) * phi <= 0
         nxt = jnp.where(nothing_kept, err, 1 - acc)
         return nxt, nxt
 
     p0 = jnp.asarray(p, dtype=jnp.zeros(()).dtype)
-    _, errs = jax.lax.scan(generation, p0, jax.random.split(key, generations))
+    _, errs = jax.lax.scan(generation, p0, jnp.arange(1, generations + 1))
     return jnp.concatenate([p0[None], errs])
 
 
-def iterated_error(key, *, p, phi, psi, mu, d, n, generations, seeds: int,
-                   batch_size: int | None = None) -> Estimate:
-    """Error on real data of the generator at generations 0..``generations`` (last axis): each
-    generation trains the averaging classifier on the verified data of n samples labelled by the
-    previous one (which errs independently at its exact error rate); a ``lax.scan``."""
-    args = validate_classifier(p, phi, psi, mu, d, n)
-    G = int(param("generations", generations, lo=0, integer=True))
-    return _grid(_iterated_one, key, args, static=(), seeds=seeds, batch_size=batch_size,
-                 extra_static={"generations": G})
+def _iterated_point(values: dict, grid: Grid, sampler: str) -> Run:
+    G = grid.options["generations"]
+    return Run(dict(generations=bucket(G)), {k: values[k] for k in _CLASSIFIER},
+               read=(slice(0, G + 1),))
+
+
+iterated_error = twin(Twin(
+    theory=TV.iterated_error, validate=TV.validate_iterated, one_seed=_iterated_one,
+    point=_iterated_point,
+    doc="""Error on real data of the generator at generations 0..``generations`` (last axis):
+    each generation trains the averaging classifier on the verified data of n samples labelled by
+    the previous one (which errs independently at its exact error rate), drawn by the sufficient
+    statistics of :func:`accuracy`; a ``lax.scan``. The theory is the proportional-limit
+    recursion; generation 1 is exactly 1 - :func:`theory.verification.accuracy`."""))
 
 
 # --- memorising Zipf model -----------------------------------------------------------------------
 
-def _zipf(N: int, beta):
-    probs = jnp.arange(1, N + 1, dtype=jnp.zeros(()).dtype) ** -beta
+def _zipf(N, beta, size: int):
+    """Zipf(beta) probabilities of queries 1..N, zero-padded to ``size``."""
+    ranks = jnp.arange(1, size + 1, dtype=jnp.zeros(()).dtype)
+    probs = jnp.where(ranks <= N, ranks ** -beta, 0.0)
     return probs / probs.sum()
 
 
-def _zipf_one(key, *, N, T, beta, k, p, phi, psi):
-    probs = _zipf(N, beta)
-    r, q = zipf_terms(probs, k, p, phi, psi)
+def _zipf_one(key, *, size: int, raw_T: int, T, beta, N, k, p, phi, psi):
+    """Test error of the memorising learner (queries padded to ``size``): kept counts per query
+    by one multinomial draw, or (``raw_T``) ``raw_T`` drawn pairs of which the first T count."""
+    probs = _zipf(N, beta, size)
+    if raw_T:
+        kq, kr, kv = jax.random.split(key, 3)
+        logits = jnp.where(probs > 0, jnp.log(jnp.where(probs > 0, probs, 1.0)), -jnp.inf)
+        query = jax.random.categorical(kq, logits, shape=(raw_T,))
+        right = (query < k) & ~jax.random.bernoulli(kr, p, (raw_T,))  # queries 0..k-1 are known
+        kept = jax.random.bernoulli(kv, jnp.where(right, phi, psi), (raw_T,))
+        kept = kept & (jnp.arange(raw_T) < T)
+        latest = jax.ops.segment_max(jnp.where(kept, jnp.arange(raw_T), -1), query,
+                                     num_segments=size)
+        answered_right = (latest >= 0) & right[jnp.clip(latest, 0, raw_T - 1)]
+        return probs @ (~answered_right).astype(probs.dtype)
+    r, q = TV.zipf_terms(probs, k, p, phi, psi)
     kc, kb = jax.random.split(key)
-    kept = tree_counts(kc, jnp.append(r, jnp.clip(1 - r.sum(), 0, 1)), T)[:N]
+    kept = tree_counts(kc, jnp.append(r, jnp.clip(1 - r.sum(), 0, 1)), T)[:size]
     wrong_latest = jax.random.bernoulli(kb, q)
     return probs @ jnp.where(kept > 0, wrong_latest, True).astype(probs.dtype)
 
 
-def zipf_error(key, *, T, beta, N, k, p, phi, psi, seeds: int,
-               batch_size: int | None = None) -> Estimate:
-    """Memorising learner on the verified part of T generated pairs (twin of
-    :func:`theory.verification.zipf_error`): kept counts per query are multinomial (cost O(N),
-    independent of T); a query with kept answers is answered wrongly with probability q_i."""
-    return _grid(_zipf_one, key, validate_zipf(T, beta, N, k, p, phi, psi), static=("N",),
-                 seeds=seeds, batch_size=batch_size)
+def _zipf_point(values: dict, grid: Grid, sampler: str) -> Run:
+    static = dict(size=bucket(values["N"]),
+                  raw_T=bucket(max(values["T"], 1)) if sampler == "raw" else 0)
+    return Run(static, {k: values[k] for k in ("T", "beta", "N", "k", "p", "phi", "psi")})
 
 
-def _zipf_raw_one(key, *, N, T, beta, k, p, phi, psi):
-    probs = _zipf(N, beta)
-    kq, kr, kv = jax.random.split(key, 3)
-    query = jax.random.categorical(kq, jnp.log(probs), shape=(T,))
-    right = (query < k) & ~jax.random.bernoulli(kr, p, (T,))  # queries 0..k-1 are known
-    kept = jax.random.bernoulli(kv, jnp.where(right, phi, psi), (T,))
-    latest = jax.ops.segment_max(jnp.where(kept, jnp.arange(T), -1), query, num_segments=N)
-    answered_right = (latest >= 0) & right[jnp.clip(latest, 0, T - 1)]
-    return probs @ (~answered_right).astype(probs.dtype)
-
-
-def zipf_error_raw(key, *, T, beta, N, k, p, phi, psi, seeds: int,
-                   batch_size: int | None = None) -> Estimate:
-    """As :func:`zipf_error`, drawing the T queries, answers and verifier decisions (the learner
-    answers with the latest kept answer); cost grows with T."""
-    return _grid(_zipf_raw_one, key, validate_zipf(T, beta, N, k, p, phi, psi),
-                 static=("N", "T"), seeds=seeds, batch_size=batch_size)
+zipf_error = twin(Twin(
+    theory=TV.zipf_error, validate=TV.validate_zipf, one_seed=_zipf_one, point=_zipf_point,
+    samplers=SAMPLERS,
+    doc="""Memorising learner on the verified part of T generated pairs: kept counts per query
+    are multinomial (one draw of :func:`sim.sampling.tree_counts`, cost O(N), independent of T);
+    a query with kept answers is answered wrongly with probability q_i. ``sampler="raw"`` draws
+    the T queries, answers and verifier decisions (the learner answers with the latest kept
+    answer); cost grows with T."""))

@@ -19,9 +19,11 @@ from scipy import stats
 
 import sim.verification as S
 import theory.verification as V
+from sim import RunOptions
 
 Z = 4.0
 SEEDS = 4096
+RAW = RunOptions(sampler="raw")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -127,7 +129,7 @@ def test_accuracy_matches_simulation(key):
 
 def test_raw_sampler_agrees_with_sufficient_statistics(key):
     args = dict(p=0.35, phi=0.8, psi=0.4, mu=1.0, d=30, n=64)
-    raw = S.accuracy_raw(key, **args, seeds=2048)
+    raw = S.accuracy(key, **args, seeds=2048, options=RAW)
     suff = S.accuracy(key, **args, seeds=SEEDS)
     diff = raw.mean - suff.mean
     assert abs(diff) <= Z * math.hypot(raw.stderr, suff.stderr)
@@ -138,7 +140,7 @@ def test_raw_sampler_agrees_with_sufficient_statistics(key):
 def test_chunking_does_not_change_the_numbers(key):
     args = dict(p=0.2, phi=1.0, psi=0.5, mu=1.0, d=50, n=100)
     a = S.accuracy(key, **args, seeds=SEEDS)
-    b = S.accuracy(key, **args, seeds=SEEDS, batch_size=64)
+    b = S.accuracy(key, **args, seeds=SEEDS, options=RunOptions(batch_size=64))
     np.testing.assert_allclose(a.mean, b.mean, rtol=1e-12)
 
 
@@ -167,6 +169,25 @@ def test_proportional_twin_at_large_size(key):
     args = dict(p=np.array([0.2, 0.7]), phi=0.9, psi=0.3, mu=1.0, d=2000, n=4000)
     est = S.accuracy_proportional(key, **args, seeds=SEEDS)
     assert np.all(np.abs(est.mean - V.accuracy_proportional(**args)) <= Z * est.stderr + 1e-3)
+    # its twin simulates the finite system at the same arguments: the numbers of accuracy
+    np.testing.assert_array_equal(est.mean, S.accuracy(key, **args, seeds=SEEDS).mean)
+
+
+def test_every_theory_function_has_a_twin():
+    import inspect
+
+    public = [n for n in V.__all__ if callable(getattr(V, n)) and not n.startswith(("derive_",
+                                                                                     "validate_"))]
+    assert set(V.THEORY_ONLY) <= set(public)
+    for name in sorted(set(public) - set(V.THEORY_ONLY)):
+        theory = inspect.signature(getattr(V, name)).parameters
+        sim = dict(inspect.signature(getattr(S, name)).parameters)
+        kinds = [sim.pop(k).kind for k in ("key", "seeds", "options")]
+        assert kinds[0] == inspect.Parameter.POSITIONAL_ONLY
+        assert [(k, v.default) for k, v in sim.items()] == \
+            [(k, v.default) for k, v in theory.items()], name
+    sims = {n for n in S.__all__ if callable(getattr(S, n))}
+    assert sims - set(S.SIM_ONLY) == set(public) - set(V.THEORY_ONLY)
 
 
 def test_curated_data_beats_its_generator():
@@ -261,7 +282,7 @@ def test_zipf_matches_simulation(key):
     args = dict(T=np.array([10, 200]), beta=1.5, N=100, k=30, p=0.2, phi=0.9, psi=0.2)
     theory = V.zipf_error(**args)
     suff = S.zipf_error(key, **args, seeds=512)
-    raw = S.zipf_error_raw(key, **{**args, "T": 200}, seeds=512)
+    raw = S.zipf_error(key, **{**args, "T": 200}, seeds=512, options=RAW)
     assert np.all(np.abs(suff.z(theory)) <= Z) and abs(raw.z(theory[1])) <= Z
     # the two samplers agree with each other (independent draws)
     assert abs(raw.mean - suff.mean[1]) <= Z * math.hypot(raw.stderr, suff.stderr[1])
@@ -294,6 +315,11 @@ def test_bad_input_messages(key):
             S.accuracy(key, **{**good, name: bad}, seeds=8)
     with pytest.raises(ValueError, match="generations"):
         V.iterated_error(**good, generations=-1)
+    with pytest.raises(ValueError, match="generations must be one integer"):
+        S.iterated_error(key, **good, generations=[1, 2], seeds=8)
+    with pytest.raises(ValueError, match="sampler must be one of 'sufficient' for "
+                                         "iterated_error"):
+        S.iterated_error(key, **good, generations=2, seeds=8, options=RAW)
     with pytest.raises(ValueError, match="loss"):
         S.trained_accuracy(key, **good, loss="hinge", seeds=8)
     zipf = dict(T=10, beta=1.5, N=20, k=5, p=0.1, phi=1.0, psi=0.0)

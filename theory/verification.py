@@ -73,12 +73,31 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy import interpolate, special, stats
 
 from theory._symbolic import numeric
-from theory.domain import broadcast, param
+from theory.domain import Grid, param
 
 __all__ = [
-    "accuracy", "accuracy_limit", "accuracy_proportional", "collapse_dimension_ratio",
-    "critical_noise", "effective_noise", "iterated_error", "kept_fraction", "zipf_error",
+    "THEORY_ONLY", "accuracy", "accuracy_limit", "accuracy_proportional",
+    "collapse_dimension_ratio", "critical_noise", "effective_noise", "iterated_error",
+    "kept_fraction", "validate_classifier", "validate_collapse", "validate_critical",
+    "validate_iterated", "validate_kept", "validate_limit", "validate_verifier", "validate_zipf",
+    "zipf_error", "zipf_probs", "zipf_terms",
 ]
+
+#: Public functions without a simulator twin in :mod:`sim.verification`, with the reason (the
+#: ``derive_*`` and ``validate_*`` functions are not listed).
+THEORY_ONLY = {
+    "critical_noise": "a threshold of the closed form (the generator error at which "
+                      "effective_noise = 1/2), not an expectation; the simulated effective_noise "
+                      "and accuracy are tested on both sides of it",
+    "accuracy_limit": "the n -> inf limit at fixed d, not a finite-sample quantity; simulated "
+                      "through accuracy and sim.verification.trained_accuracy at large n",
+    "collapse_dimension_ratio": "a threshold of the proportional recursion (the d/n at which "
+                                "its slope at p = 1/2 is 1), not an expectation; the simulated "
+                                "iterated_error is tested on both sides of it",
+    "zipf_probs": "helper: the Zipf law p_i = i^-beta / H_N(beta) as a float64 vector",
+    "zipf_terms": "helper shared with the simulator: each query's kept share r_i and wrong "
+                  "share q_i",
+}
 
 p_, phi_, psi_ = sp.symbols("p phi psi", nonnegative=True)
 mu_, d_, n_ = sp.symbols("mu d n", positive=True)
@@ -172,42 +191,72 @@ def derive_collapse_dimension_ratio() -> sp.Expr:
 
 # --- validation ----------------------------------------------------------------------------------
 
-def validate_verifier(p, phi, psi) -> dict[str, np.ndarray]:
-    args = broadcast(p=param("p", p, lo=0, hi=1), phi=param("phi", phi, lo=0, hi=1),
-                     psi=param("psi", psi, lo=0, hi=1))
-    if np.any((args["phi"] == 0) & (args["psi"] == 0)):
+# Each public function validates its arguments with one of these, and so does its simulator twin
+# in :mod:`sim.verification`.
+
+def validate_verifier(*, p, phi, psi) -> Grid:
+    """Generator error ``p`` and verifier rates ``phi``, ``psi`` in [0, 1], broadcast together,
+    with phi + psi > 0."""
+    grid = Grid(dict(p=param("p", p, lo=0, hi=1), phi=param("phi", phi, lo=0, hi=1),
+                     psi=param("psi", psi, lo=0, hi=1)))
+    if np.any((grid["phi"] == 0) & (grid["psi"] == 0)):
         raise ValueError("phi and psi must not both be 0: a verifier with phi = psi = 0 keeps "
                          "nothing (phi, psi in [0, 1], phi + psi > 0)")
-    return args
+    return grid
 
 
-def _verifier(phi, psi) -> dict[str, np.ndarray]:
-    args = validate_verifier(0.0, phi, psi)
-    return {"phi": args["phi"], "psi": args["psi"]}
+def validate_critical(*, phi, psi) -> Grid:
+    """The verifier alone: ``phi``, ``psi`` in [0, 1], phi + psi > 0."""
+    arrays = validate_verifier(p=0.0, phi=phi, psi=psi).arrays
+    return Grid({"phi": arrays["phi"], "psi": arrays["psi"]})
 
 
-def validate_kept(p, phi, psi) -> dict[str, np.ndarray]:
-    """Validate and require kept_fraction > 0 (p = 0 with phi = 0, or p = 1 with psi = 0, keep
-    nothing)."""
-    args = validate_verifier(p, phi, psi)
-    if np.any(_numeric("kept")(**args) <= 0):
+def validate_kept(*, p, phi, psi) -> Grid:
+    """:func:`validate_verifier`, and kept_fraction > 0 (p = 0 with phi = 0, or p = 1 with
+    psi = 0, keep nothing)."""
+    grid = validate_verifier(p=p, phi=phi, psi=psi)
+    if np.any(_numeric("kept")(**grid.arrays) <= 0):
         raise ValueError("p, phi, psi keep nothing (kept_fraction = 0): need phi > 0 when p = 0 "
                          "and psi > 0 when p = 1")
-    return args
+    return grid
 
 
-def validate_classifier(p, phi, psi, mu, d, n) -> dict[str, np.ndarray]:
-    """Validation shared with :mod:`sim.verification` (mu > 0, integers d >= 1 and n >= 1)."""
-    return broadcast(**validate_kept(p, phi, psi), mu=param("mu", mu, lo=0, lo_open=True),
-                     d=param("d", d, lo=1, integer=True), n=param("n", n, lo=1, integer=True))
+def validate_limit(*, p, phi, psi, mu) -> Grid:
+    """:func:`validate_kept` and a signal strength ``mu`` > 0."""
+    return Grid(dict(validate_kept(p=p, phi=phi, psi=psi).arrays,
+                     mu=param("mu", mu, lo=0, lo_open=True)))
 
 
-def validate_zipf(T, beta, N, k, p, phi, psi) -> dict[str, np.ndarray]:
-    """Validation shared with :mod:`sim.verification` (integers T >= 0, N >= 1, 0 <= k <= N)."""
+def validate_classifier(*, p, phi, psi, mu, d, n) -> Grid:
+    """:func:`validate_limit` and integers ``d`` >= 1 (dimension), ``n`` >= 1 (samples
+    generated)."""
+    return Grid(dict(validate_limit(p=p, phi=phi, psi=psi, mu=mu).arrays,
+                     d=param("d", d, lo=1, integer=True), n=param("n", n, lo=1, integer=True)))
+
+
+def validate_iterated(*, p, phi, psi, mu, d, n, generations) -> Grid:
+    """:func:`validate_classifier`; option ``generations``, one integer >= 0."""
+    grid = validate_classifier(p=p, phi=phi, psi=psi, mu=mu, d=d, n=n)
+    G = param("generations", generations, lo=0, integer=True)
+    if G.ndim:
+        raise ValueError(f"generations must be one integer >= 0 (not broadcast), got "
+                         f"{generations!r}")
+    return Grid(grid.arrays, dict(generations=int(G)))
+
+
+def validate_collapse(*, mu) -> Grid:
+    """A signal strength ``mu`` > 0."""
+    return Grid(dict(mu=param("mu", mu, lo=0, lo_open=True)))
+
+
+def validate_zipf(*, T, beta, N, k, p, phi, psi) -> Grid:
+    """Integers ``T`` >= 0 (pairs generated), ``N`` >= 1 (queries), 0 <= ``k`` <= N (queries the
+    generator knows), ``beta`` > 0, and :func:`validate_verifier`'s p, phi, psi."""
     N = param("N", N, lo=1, integer=True)
-    return broadcast(T=param("T", T, lo=0, integer=True), beta=param("beta", beta, lo=0,
-                     lo_open=True), N=N, k=param("k", k, lo=0, hi=N, integer=True),
-                     **validate_verifier(p, phi, psi))
+    return Grid(dict(T=param("T", T, lo=0, integer=True),
+                     beta=param("beta", beta, lo=0, lo_open=True), N=N,
+                     k=param("k", k, lo=0, hi=N, integer=True),
+                     **validate_verifier(p=p, phi=phi, psi=psi).arrays))
 
 
 # --- numeric functions ---------------------------------------------------------------------------
@@ -224,20 +273,20 @@ def _numeric(what: str):
 
 def kept_fraction(*, p, phi, psi) -> np.ndarray:
     """Fraction of generated samples the verifier keeps: p psi + (1 - p) phi [exact] (THEORY 5)."""
-    return _numeric("kept")(**validate_verifier(p, phi, psi))
+    return _numeric("kept")(**validate_verifier(p=p, phi=phi, psi=psi).arrays)
 
 
 def effective_noise(*, p, phi, psi) -> np.ndarray:
     """Label-error rate among kept samples: p psi/(p psi + (1 - p) phi) [exact] (THEORY 5).
 
     Raises ValueError where nothing is kept (kept_fraction = 0)."""
-    return _numeric("noise")(**validate_kept(p, phi, psi))
+    return _numeric("noise")(**validate_kept(p=p, phi=phi, psi=psi).arrays)
 
 
 def critical_noise(*, phi, psi) -> np.ndarray:
     """Generator error above which the kept labels are mostly wrong: phi/(phi + psi)
     = 1/(1 + psi/phi) [exact] (BMC's breakdown point p_*; THEORY 5). Equals 1 when psi = 0."""
-    return _numeric("critical")(**_verifier(phi, psi))
+    return _numeric("critical")(**validate_critical(phi=phi, psi=psi).arrays)
 
 
 def accuracy_limit(*, p, phi, psi, mu) -> np.ndarray:
@@ -245,9 +294,7 @@ def accuracy_limit(*, p, phi, psi, mu) -> np.ndarray:
     p < critical_noise, 1/2 at it, 1 - Phi(mu) above (THEORY 5, BMC's phase transition).
 
     Holds for the averaging classifier and for ridge / logistic regression on the kept data."""
-    args = validate_kept(p, phi, psi)
-    mu = param("mu", mu, lo=0, lo_open=True)
-    args = broadcast(**args, mu=mu)
+    args = validate_limit(p=p, phi=phi, psi=psi, mu=mu).arrays
     a = 1 - 2 * _numeric("noise")(p=args["p"], phi=args["phi"], psi=args["psi"])
     bayes = _numeric("phi")(mu=args["mu"])
     return np.where(a > 0, bayes, np.where(a < 0, 1 - bayes, 0.5))
@@ -262,7 +309,8 @@ def accuracy_proportional(*, p, phi, psi, mu, d, n) -> np.ndarray:
     (derived in :func:`derive_accuracy_proportional`). At fixed d/n its gap to the exact
     :func:`accuracy` shrinks like 1/n (measured at p=0.3, phi=0.9, psi=0.3, mu=1, d=n/2:
     4.0e-3, 9.4e-4, 2.3e-4, 5.7e-5 at n = 40, 160, 640, 2560)."""
-    return _numeric("proportional")(**validate_classifier(p, phi, psi, mu, d, n))
+    return _numeric("proportional")(**validate_classifier(p=p, phi=phi, psi=psi, mu=mu, d=d,
+                                                          n=n).arrays)
 
 
 # --- exact finite-n accuracy of the averaging classifier -----------------------------------------
@@ -354,7 +402,7 @@ def accuracy(*, p, phi, psi, mu, d, n) -> np.ndarray:
     up to 1e-3 at d = 2 (the integrand is sharp near U = 0 when R is small; measured against
     higher-order quadrature). d = 1 is closed form.
     """
-    args = validate_classifier(p, phi, psi, mu, d, n)
+    args = validate_classifier(p=p, phi=phi, psi=psi, mu=mu, d=d, n=n).arrays
     out = [_exact_one(*(v.flat[i].item() for v in args.values())) for i in range(args["p"].size)]
     return np.asarray(out, dtype=np.float64).reshape(args["p"].shape)
 
@@ -380,8 +428,8 @@ def iterated_error(*, p, phi, psi, mu, d, n, generations) -> np.ndarray:
     with p, and with phi >= psi fewer samples are kept), so the errors move monotonically to the
     nearest fixed point in the direction of the first step.
     """
-    args = validate_classifier(p, phi, psi, mu, d, n)
-    G = int(param("generations", generations, lo=0, integer=True))
+    grid = validate_iterated(p=p, phi=phi, psi=psi, mu=mu, d=d, n=n, generations=generations)
+    args, G = grid.arrays, grid.options["generations"]
     step = _numeric("proportional")
     errs = [args["p"]]
     for _ in range(G):
@@ -443,7 +491,7 @@ def zipf_error(*, T, beta, N, k, p, phi, psi) -> np.ndarray:
     phi = psi = 1 is no curation; phi = 1, psi = 0 is execution feedback (only right answers kept),
     which gives sum_i p_i (1 - p_i a_i)^T with no floor.
     """
-    args = validate_zipf(T, beta, N, k, p, phi, psi)
+    args = validate_zipf(T=T, beta=beta, N=N, k=k, p=p, phi=phi, psi=psi).arrays
     out = np.empty(args["T"].shape)
     with jax.enable_x64(True):
         for idx in np.ndindex(out.shape):
