@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 import theory.kde as TK
 from sim._engine import Run, RunOptions, Twin, bucket, sweep, twin
@@ -119,14 +118,6 @@ ancestors_after = twin(Twin(
     ancestors of generation n's M points."""))
 
 
-def _heldout(*, n, M, h, sigma=1.0, bandwidth: str = "fixed") -> np.ndarray:
-    """Held-out log-likelihood of the KDE chain: no closed form (the simulator's declaration)."""
-    raise NotImplementedError("heldout_loglik is estimated by simulation only")
-
-
-_heldout.__name__ = "heldout_loglik"
-
-
 def heldout_loglik(key: jax.Array, /, *, n, M, h, sigma=1.0, bandwidth: str = "fixed",
                    test_points: int = 256, seeds: int,
                    options: RunOptions | None = None) -> Estimate:
@@ -142,7 +133,7 @@ def heldout_loglik(key: jax.Array, /, *, n, M, h, sigma=1.0, bandwidth: str = "f
     ``options`` (a :class:`sim.RunOptions`). Returns: an :class:`sim.Estimate`.
     """
     test_points = int(param("test_points", test_points, lo=1, integer=True))
-    decl = Twin(theory=_heldout, validate=TK.validate_kde, one_seed=_one_chain,
+    decl = Twin(theory=None, validate=TK.validate_kde, one_seed=_one_chain,
                 point=_point(_LOGLIK, test_points), doc=_DOC)
     return sweep(decl, key, seeds=seeds, options=options, n=n, M=M, h=h, sigma=sigma,
                  bandwidth=bandwidth)

@@ -14,7 +14,8 @@ import pytest
 import sim
 from sim import Estimate, RunOptions
 
-MODELS = ("gaussian", "discrete", "verification", "zipf", "regression")
+MODELS = ("gaussian", "discrete", "verification", "zipf", "regression", "kde", "contamination",
+          "bayes")
 PREFIXES = ("derive_", "validate_")
 
 # One valid call per quantity whose arrays broadcast to a 2-D grid: theory and simulation must
@@ -27,6 +28,14 @@ GRIDS = {
     "gaussian.log_variance": dict(n=[[1], [3]], M=[5, 9, 12]),
     "gaussian.logdet_drift": dict(d=[[1], [2]], M=[5, 9, 12], n=2),
     "gaussian.weighted_stationary_variance": dict(w=[[0.5], [0.9]], k=[1.0, 2.0, 3.0], n=4),
+    "kde.variance_after": dict(n=[[1], [3]], M=[5, 9, 12], h=0.3),
+    "kde.ancestors_after": dict(n=[[1], [3]], M=[5, 9, 12]),
+    "contamination.risk": dict(p=[0.5, 0.3, 0.2], alpha=[0.1, 0.5, 0.0], n_samples=5,
+                               t=[[0, 1], [2, 3]]),
+    "bayes.mean_after": dict(t=[[1], [3]], n=[2, 5, 8], a=2.0, b=1.5, h0=0.7),
+    "bayes.variance_after": dict(t=[[1], [3]], n=[2, 5, 8], a=2.0, b=1.5, h0=0.7, learner="map"),
+    "bayes.heterozygosity_after": dict(t=[[1], [3]], n=[2, 5, 8], alpha=[1.0, 2.0, 0.5],
+                                       theta0=[0.6, 0.3, 0.1]),
 }
 
 
