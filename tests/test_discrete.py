@@ -107,3 +107,49 @@ def test_fixation_simulation_needs_finite_n(key):
         sd.fixation_probability(key, q=0.3, M=5, n=[2, np.inf], seeds=10)
     with pytest.raises(ValueError, match="n must be an integer >= 0 or inf"):
         sd.fixation_probability(key, q=0.3, M=5, n=1.5, seeds=10)
+
+
+def _dense_count_law(q, M, n, a):
+    """The count law by the full (M+1) x (M+1) transition matrix (scipy.stats.binom)."""
+    from scipy.stats import binom
+
+    c = np.arange(M + 1)
+    kernel = binom.pmf(c[None, : M - a + 1], M - a, c[:, None] / M)
+    if a:
+        real = binom.pmf(np.arange(a + 1), a, q)
+        kernel = np.stack([np.convolve(row, real) for row in kernel])
+    law = binom.pmf(c, M, q)
+    for _ in range(n - 1):
+        law = law @ kernel
+    return law
+
+
+@pytest.mark.parametrize("real", [0.0, 0.3])
+def test_banded_count_law_equals_dense(real):
+    """At M = 200 the Binomial windows cut most rows; the result matches the dense chain."""
+    M, n = 200, 12
+    a = int(np.rint(real * M))
+    for q in (0.01, 0.3):
+        dense = _dense_count_law(q, M, n, a)
+        assert np.abs(td._count_law(q, M, n, a) - dense).sum() < 1e-13
+    policy = Policy.mix(real) if real else "replace"
+    lost = sum(pi * _dense_count_law(pi, M, n, a)[0] for pi in P)
+    assert lost > 1e-5
+    assert abs(td.expected_lost_mass(p=P, M=M, n=n, policy=policy) - lost) < 1e-13
+    if not real:
+        fixed = _dense_count_law(0.9, M, n, 0)[M]
+        assert fixed > 1e-3 and abs(td.fixation_probability(q=0.9, M=M, n=n) - fixed) < 1e-13
+
+
+def test_large_population():
+    """M = 1e4: generation 2 loses a state with probability E (1 - c_1/M)^M, c_1 ~ Bin(M, q)."""
+    from scipy.stats import binom
+
+    M, p = 10_000, np.array([5e-4, 1 - 5e-4])
+    c = np.arange(M + 1)
+    lost = sum(q * np.sum(binom.pmf(c, M, q) * (1 - c / M) ** M) for q in p)
+    assert lost > 1e-6
+    assert abs(td.expected_lost_mass(p=p, M=M, n=2) - lost) < 1e-15
+    law = td._count_law(0.05, M, 10, 0)  # a martingale: the mean count stays M q
+    assert abs(law.sum() - 1) < 1e-12 and abs(law @ c - 0.05 * M) < 1e-8
+    assert 0 <= td.fixation_probability(q=0.05, M=M, n=10) < 1e-15
