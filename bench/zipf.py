@@ -2,8 +2,8 @@
 
 The reference is what published experiment code does: per seed, draw the T samples with
 ``Generator.choice(N, size=T, p=p)``, count the distinct items, and sum the mass of the unseen ones.
-Our simulator samples the exact count vector (:func:`sim.zipf.tree_counts`: a binomial tree for the
-heavy rows, categorical draws for the light ones, planned from beta, N and T), so its cost grows
+Our simulator samples the exact count vector (:func:`sim.sampling.tree_counts`: a binomial tree for
+the heavy rows, categorical draws for the light ones, planned from beta, N and T), so its cost grows
 far below linearly in T; it is timed at T and at 1e9, compilation excluded (reported apart).
 """
 

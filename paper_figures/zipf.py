@@ -122,7 +122,7 @@ def generations(run, scale):
         est = run(sz.generations_error, seed=1, beta=beta, T=Ts[:, None], T0=T0,
                   n=np.array(ns)[None, :], chain=chain, N=N, seeds=seeds)
         for j, col in enumerate(colors(len(ns))):
-            sim_markers(ax, Ts, type(est)(est.mean[:, j], est.stderr[:, j], est.seeds), color=col)
+            sim_markers(ax, Ts, est[:, j], color=col)
         _loglog(ax, f"{chain}: beta={beta}, T0={T0}, N={N}; dashed: C(T^-c + n T0^-c)")
         ax.legend(fontsize=7)
     return fig

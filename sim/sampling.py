@@ -59,6 +59,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+__all__ = ["Plan", "binomial", "counts_plan", "raw_counts", "tree_counts"]
+
 _GOLDEN = np.uint32(0x9E3779B9)
 #: log(k!) - [(k + 1/2) log(k + 1) - (k + 1) + log(2 pi)/2] for k = 0..9 (Stirling remainders).
 _STIRLING = np.array([0.0810614667953272, 0.0413406959554092, 0.0276779256849983,

@@ -114,8 +114,12 @@ def test_other_domains():
 
 def test_simulator_inputs():
     key = jax.random.key(0)
-    with pytest.raises(ValueError, match="N"):
-        sz.memorization_error(key, beta=2.0, T=10, N=None, seeds=4)
+    with pytest.raises(ValueError, match="N must be a finite integer"):
+        sz.generations_error(key, beta=2.0, T=10, T0=10, n=1, chain="cut", seeds=4)
+    with pytest.raises(ValueError, match="N must be a finite integer"):
+        sz.capacity_error(key, beta=2.0, T=10, d=5, ranking="counts", seeds=4)
+    with pytest.raises(ValueError, match="ranking"):
+        tz.capacity_error(beta=2.0, T=10, d=5, ranking="counts")
     with pytest.raises(ValueError, match="T"):
         sz.memorization_error(key, beta=2.0, T=10.5, N=100, seeds=4)
     with pytest.raises(ValueError, match="beta"):

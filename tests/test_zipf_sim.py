@@ -11,7 +11,8 @@ from scipy import stats
 
 import sim.zipf as sz
 import theory.zipf as tz
-from sim.sampling import Plan, binomial, counts_plan
+from sim import RunOptions
+from sim.sampling import Plan, binomial, counts_plan, raw_counts, tree_counts
 from theory.zipf._generations import generation_factor
 from theory.zipf._generations import generations_error as theory_generations
 
@@ -68,8 +69,8 @@ def test_tree_and_raw_samplers_are_multinomial(key):
     T, reps = 20, 8_000
     keys = jax.random.split(key, reps)
     w = jnp.asarray(p)
-    tree = jax.jit(jax.vmap(lambda k: sz.tree_counts(k, w, T)))(keys)
-    raw = jax.jit(jax.vmap(lambda k: sz.raw_counts(k, w, T)))(keys)
+    tree = jax.jit(jax.vmap(lambda k: tree_counts(k, w, T)))(keys)
+    raw = jax.jit(jax.vmap(lambda k: raw_counts(k, w, T)))(keys)
     for counts in (tree, raw):
         assert np.all(np.asarray(counts).sum(1) == T) and np.all(np.asarray(counts)[:, -1] == 0)
         z_mean, z_cov = _moments(np.asarray(counts)[:, :-1], p[:-1], T)
@@ -92,14 +93,14 @@ def test_hybrid_sampler_is_multinomial(key):
     p = HYBRID_W / HYBRID_W.sum()
     T, reps = 40, 8_000
     w = jnp.asarray(HYBRID_W)
-    raw = np.asarray(jax.jit(jax.vmap(lambda k: sz.raw_counts(k, w, T)))(
+    raw = np.asarray(jax.jit(jax.vmap(lambda k: raw_counts(k, w, T)))(
         jax.random.split(jax.random.fold_in(key, 1), reps)))
     keys = jax.random.split(key, reps)
     for plan in (Plan(1, 4), Plan(0, 16)):
         if plan.dense_rows:  # the case exercises what it claims to
             rows = p.reshape(4, 4).sum(1)
             assert T * rows[1] > 2 * plan.draws and T * rows[1:].sum() > 5 * plan.draws
-        one = jax.jit(lambda k, plan=plan: sz.tree_counts(k, w, T, plan=plan))
+        one = jax.jit(lambda k, plan=plan: tree_counts(k, w, T, plan=plan))
         counts = np.asarray(jax.jit(jax.vmap(one))(keys))
         assert np.all(counts.sum(1) == T) and np.all(counts == np.round(counts))
         assert np.all(counts[:, HYBRID_W == 0] == 0)
@@ -136,7 +137,7 @@ def test_counts_plan():
     w = jnp.ones(16)
     for plan, name in [(Plan(5, 4), "dense_rows"), (Plan(1, 0), "draws")]:
         with pytest.raises(ValueError, match=name):
-            sz.tree_counts(jax.random.key(0), w, 3, plan=plan)
+            tree_counts(jax.random.key(0), w, 3, plan=plan)
 
 
 # ---------------------------------------------------------------- twins against theory
@@ -206,24 +207,28 @@ def test_galton_watson_factors_by_simulation(key):
 @pytest.mark.slow
 def test_batching_and_sharding_do_not_change_the_numbers(key):
     a = sz.memorization_error(key, beta=BETA, T=100, N=N, seeds=12)
-    b = sz.memorization_error(key, beta=BETA, T=100, N=N, seeds=12, batch_size=2)
+    b = sz.memorization_error(key, beta=BETA, T=100, N=N, seeds=12,
+                              options=RunOptions(batch_size=2))
     np.testing.assert_allclose(a.mean, b.mean, rtol=1e-12)  # same keys; 1 ulp from XLA fusion
-    from sim._montecarlo import monte_carlo
-    from sim.zipf._models import _one_memorization, _zipf_np
-    plan = counts_plan(_zipf_np(BETA, N, 1024), 100)  # the plan memorization_error makes
-    one = monte_carlo(_one_memorization, jax.random.fold_in(key, 0), seeds=12,
-                      static={"N": N, "L": 1024, "plan": plan}, params={"beta": BETA, "T": 100},
-                      devices=jax.devices()[:1])
+    one = sz.memorization_error(key, beta=BETA, T=100, N=N, seeds=12,
+                                options=RunOptions(devices=jax.devices()[:1]))
     np.testing.assert_allclose(one.mean, a.mean, rtol=1e-12)
+
+
+def test_common_random_numbers(key):
+    """A point's numbers do not depend on the grid around it (seed s uses fold_in(key, s))."""
+    alone = sz.tail_cut_error(key, beta=BETA, T=50, k=20, N=N, seeds=300)
+    swept = sz.tail_cut_error(key, beta=BETA, T=[50, 5000], k=20, N=N, seeds=300)
+    np.testing.assert_allclose(swept.mean[0], alone.mean, rtol=1e-6)
 
 
 @pytest.mark.slow
 def test_vmap_equals_loop(key):
     w = jnp.asarray(tz.zipf_probs(beta=BETA, N=64))
     keys = jax.random.split(key, 3)
-    batched = jax.vmap(lambda k: sz.tree_counts(k, w, 500.0))(keys)
+    batched = jax.vmap(lambda k: tree_counts(k, w, 500.0))(keys)
     for i in range(3):
-        np.testing.assert_array_equal(batched[i], sz.tree_counts(keys[i], w, 500.0))
+        np.testing.assert_array_equal(batched[i], tree_counts(keys[i], w, 500.0))
 
 
 @pytest.mark.slow
@@ -232,3 +237,46 @@ def test_float32_agrees_with_theory(key):
         est = sz.memorization_error(key, beta=BETA, T=[100, 10**8], N=N, seeds=300)
     assert est.mean.dtype == np.float64  # summaries are float64 whatever the precision
     check(est, tz.memorization_error(beta=BETA, T=[100, 1e8], N=N), z=4.5)
+
+
+# ---------------------------------------------------------------- infinite vocabulary, raw sampler
+def test_infinite_vocabulary_against_theory(key):
+    """N = None (the theory's default): head counted exactly, tail draws by rejection. The
+    cut, band and memory reach deep into the tail (k, j, d beyond the simulated head of 1024
+    items); every case here shares one head size (one program per number of sources)."""
+    T = np.array([10, 1000, 30_000])
+    check(sz.memorization_error(key, beta=BETA, T=T, seeds=300),
+          tz.memorization_error(beta=BETA, T=T))
+    check(sz.memorization_error(key, beta=3.0, T=T, seeds=300),
+          tz.memorization_error(beta=3.0, T=T))
+    T = np.array([1000, 30_000])
+    check(sz.tail_cut_error(key, beta=BETA, T=T, k=5000, seeds=300),
+          tz.tail_cut_error(beta=BETA, T=T, k=5000))
+    check(sz.narrowed_error(key, beta=BETA, beta_ai=2.5, T=T, seeds=300),
+          tz.narrowed_error(beta=BETA, beta_ai=2.5, T=T))
+    check(sz.capacity_error(key, beta=BETA, T=T, d=3000, seeds=300),
+          tz.capacity_error(beta=BETA, T=T, d=3000))
+    check(sz.tail_band_error(key, beta=BETA, T=T, k=20, pi=0.02, j=5000, seeds=300),
+          tz.tail_band_error(beta=BETA, T=T, k=20, pi=0.02, j=5000))
+
+
+def test_raw_sampler_agrees(key):
+    """sampler="raw" draws every sample; two-sample z against the exact count sampler."""
+    for kw in (dict(N=N), dict()):
+        suff = sz.mixed_error(key, beta=BETA, T=[100, 2000], k=20, pi=0.5, seeds=300, **kw)
+        raw = sz.mixed_error(jax.random.fold_in(key, 1), beta=BETA, T=[100, 2000], k=20, pi=0.5,
+                             seeds=300, options=RunOptions(sampler="raw"), **kw)
+        z = (suff.mean - raw.mean) / np.hypot(suff.stderr, raw.stderr)
+        assert np.all(np.abs(z) < Z_MAX), z
+
+
+def test_twins_match_theory_signatures():
+    import inspect
+
+    theory_fns = {n for n in tz.__all__ if callable(getattr(tz, n))
+                  and not n.startswith(("validate_", "derive_"))}
+    assert set(sz.__all__) - {"SIM_ONLY"} == theory_fns - set(tz.THEORY_ONLY)
+    assert not set(tz.THEORY_ONLY) - theory_fns and not sz.SIM_ONLY
+    for name in theory_fns - set(tz.THEORY_ONLY):
+        params = list(inspect.signature(getattr(sz, name)).parameters.values())
+        assert params[1:-2] == list(inspect.signature(getattr(tz, name)).parameters.values())

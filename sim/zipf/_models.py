@@ -1,100 +1,327 @@
-"""Simulators of the memorising model on Zipf data: twins of :mod:`theory.zipf`.
+"""Simulators of the memorising model on Zipf data: twins of :mod:`theory.zipf`, declared on the
+sweep engine (:mod:`sim._engine`).
 
-Each seed samples the exact multinomial count vector of every training source
-(:func:`sim.sampling.tree_counts`; its static plan, made here once per call from the
-concrete weights and ``T`` of every grid point, sets only the speed: the work grows far below
-linearly in T), and the test error is the exact real mass of the queries the learner has not
-seen, ``sum_i p_i 1[count_i = 0]``. The vocabulary must be finite (``N`` an integer); ``T`` and
-``T0`` are integers (sample counts).
-Mixtures draw ``round(pi T)`` clean and ``T - round(pi T)`` AI samples, source by source; chains
-are simulated generation by generation (``lax.scan``).
+A training procedure is one or two *sources*: ``T_s`` draws from the Zipf(``b_s``) law restricted
+to a window ``lo_s <= i <= hi_s`` of the vocabulary. Each seed samples the exact multinomial count
+vector of every source (:func:`sim.sampling.tree_counts`; its static plan, made from the concrete
+weights and ``T_s`` of the grid point and rounded so nearby ``T`` share a program, sets only the
+speed: the work grows far below linearly in T), and the test error is the exact real mass of the
+queries the learner does not know, ``sum_i p_i 1[count_i = 0 or i not stored]`` (``p`` =
+Zipf(``beta``); a memory of capacity ``d`` stores only ``i <= d``). ``T`` and ``T0`` are integers
+(sample counts). Mixtures draw ``round(pi T)`` clean and ``T - round(pi T)`` AI samples.
+
+Infinite vocabulary (``N = None``, the theory's default), simulated exactly up to a stated
+probability: the head ``i < L`` (``L`` a power of two chosen from ``beta`` and ``T``, so that a
+source's expected number of draws beyond the head is at most ``L``) is counted by
+:func:`sim.sampling.tree_counts`, with one more cell for the tail ``i >= L``, whose count is
+therefore exactly ``Binomial(T_s, tail mass of the window)``. Each tail draw is an item drawn
+exactly from the Zipf law on the window's tail by rejection (:func:`_tail_items`). A seed has room
+for ``cap`` tail draws per source (static, bucketed), where ``cap`` is at least
+``lam + a/3 + sqrt(a^2/9 + 2 a lam)``, ``lam`` the expected count and ``a = log(1e16)``: by
+Bernstein's inequality a count exceeds it with probability below ``1e-16`` per source and seed
+(draws beyond ``cap`` would be dropped). The unseen mass is the tail mass of ``p`` minus the mass
+of the distinct tail items drawn (and stored), plus the unseen head mass. Precision: tail items
+are carried in the float dtype, so in float32 two draws of items above ``2^24`` can be counted as
+one item when they round alike (items whose mass is below about ``2^-24 beta``-fold of the
+tail's), and an item beyond the float range (only for ``beta`` near 1) counts as mass 0.
+
+The resample and cut chains (:func:`generations_error`) and the bigram model need a finite
+vocabulary: for ``N = None`` they raise a ValueError.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sim._montecarlo import Estimate, monte_carlo
+import theory.zipf as TZ
+from sim._engine import SAMPLERS, Run, Twin, bucket, twin
 from sim.sampling import Plan, counts_plan, tree_counts
-from theory.domain import broadcast, choice, param
-from theory.zipf._generations import CHAINS
-from theory.zipf.domain import T_arg, beta_arg, finite_N_arg, k_arg, pi_arg
+from theory.domain import Grid
+from theory.zipf._engine import normaliser, zeta
 
-RANKINGS = ("oracle", "counts")
+__all__ = [
+    "capacity_error", "generations_error", "memorization_error", "mixed_error",
+    "narrowed_error", "tail_band_error", "tail_cut_error",
+]
+
+#: ``log(1e16)``: each source's tail draws exceed their static room with probability < 1e-16.
+_LOG_OVERFLOW = math.log(1e16)
+#: Head sizes of an infinite-vocabulary simulation: powers of two from 2^10 to 2^22 (the
+#: smallest whose expected tail draws fit in it), and the least room for tail draws: coarse sizes,
+#: so that one program serves a wide range of T.
+_L_MIN, _L_MAX, _CAP_MIN = 10, 22, 1024
 
 
 def _items(L: int, dtype) -> jax.Array:
     return jnp.arange(1, L + 1, dtype=dtype)
 
 
-def _zipf(beta, N: int, L: int) -> jax.Array:
-    """Zipf(beta) probabilities on ``N`` items, zero-padded to ``L``, caller's dtype."""
+def _zipf(beta, N, L: int) -> jax.Array:
+    """Zipf(beta) probabilities on ``N`` items (traced), zero-padded to ``L``, caller's dtype."""
     i = _items(L, jnp.zeros(()).dtype)
     w = jnp.where(i <= N, i ** (-beta), 0)
     return w / w.sum()
 
 
-def _zipf_np(beta, N: int, L: int, cut: float = np.inf, above: float = 0) -> np.ndarray:
+def _zipf_np(beta, N: float, L: int, cut: float = np.inf, above: float = 0) -> np.ndarray:
     """Concrete Zipf(beta) weights on ``above < i <= min(N, cut)`` (for planning the sampler)."""
     i = np.arange(1, L + 1, dtype=np.float64)
     return np.where((i <= N) & (i <= cut) & (i > above), i ** -float(beta), 0.0)
 
 
-def _unseen_mass(p, counts) -> jax.Array:
-    return jnp.sum(jnp.where(counts == 0, p, 0))
+#: Up to this many items the sampler splits every row by binomials (``Plan(C, 1)``: work ~ L,
+#: independent of T), so that one program serves every T; beyond, it is planned.
+DENSE_MAX = 2**14
 
 
-def _one_memorization(key, *, N, L, plan, beta, T):
-    p = _zipf(beta, N, L)
-    return _unseen_mass(p, tree_counts(key, p, T, plan=plan))
+def _coarse(plans: list[Plan], L: int) -> Plan:
+    """One plan for the draws of a point (the largest of each field), its fields rounded up to
+    powers of four (``dense_rows`` at most ``C``) so that nearby ``T`` share one program (more
+    dense rows only take work from the draws); ``Plan(C, 1)`` up to ``DENSE_MAX`` items."""
+    C = _rows(L)
+    if L <= DENSE_MAX:
+        return Plan(C, 1)
+
+    def up(v: int) -> int:
+        return 0 if v == 0 else 4 ** math.ceil(math.log(v, 4))
+    return Plan(min(up(max(p.dense_rows for p in plans)), C), up(max(p.draws for p in plans)))
 
 
-def _one_tail_cut(key, *, N, L, plan, beta, T, k):
-    p = _zipf(beta, N, L)
-    q = jnp.where(_items(L, p.dtype) <= k, p, 0)
-    return _unseen_mass(p, tree_counts(key, q, T, plan=plan))
+def _pow2(value: float, minimum: int = 1) -> int:
+    """The smallest power of two >= ``value`` and >= ``minimum`` (coarse static sizes)."""
+    return max(1 << max(math.ceil(value) - 1, 0).bit_length(), minimum)
 
 
-def _one_narrowed(key, *, N, L, plan, beta, beta_ai, T):
-    p = _zipf(beta, N, L)
-    return _unseen_mass(p, tree_counts(key, _zipf(beta_ai, N, L), T, plan=plan))
+def _rows(L: int) -> int:
+    return 1 << -(-max(L - 1, 1).bit_length() // 2)
 
 
-def _one_band(key, *, N, L, plan, beta, T, k, pi, j):
-    """``round(pi T)`` draws of ``p`` on ``i > j``, the rest from the top ``k`` (j = 0: mixed)."""
-    p = _zipf(beta, N, L)
-    i = _items(L, p.dtype)
-    k1, k2 = jax.random.split(key)
-    T_clean = jnp.round(pi * T)
-    clean = tree_counts(k1, jnp.where(i > j, p, 0), T_clean, plan=plan)
-    cut = tree_counts(k2, jnp.where(i <= k, p, 0), T - T_clean, plan=plan)
-    return _unseen_mass(p, clean + cut)
+# --------------------------------------------------------------------------- one seed
+def _counts(key, w, T, *, plan: Plan, raw_T: int) -> jax.Array:
+    """Multinomial counts of ``T`` draws from ``w / w.sum()``: exact sampler, or (``raw_T``) the
+    first ``T`` of ``raw_T >= T`` individual draws (inverse CDF: the first item whose cumulative
+    weight reaches ``u`` times the total, ``u`` uniform on (0, 1])."""
+    if not raw_T:
+        return tree_counts(key, w, T, plan=plan)
+    cdf = jnp.cumsum(w)
+    u = jax.random.uniform(key, (raw_T,), w.dtype, minval=0.0, maxval=1.0)
+    draws = jnp.minimum(jnp.searchsorted(cdf, (1 - u) * cdf[-1], side="left"), w.shape[0] - 1)
+    slot = jnp.where((jnp.arange(raw_T) < T) & (cdf[-1] > 0), draws, w.shape[0])
+    return jnp.zeros(w.shape, w.dtype).at[slot].add(1, mode="drop")
 
 
-def _one_capacity(key, *, N, L, plan, ranking, beta, T, d):
-    p = _zipf(beta, N, L)
-    counts = tree_counts(key, p, T, plan=plan)
-    i = _items(L, p.dtype)
-    if ranking == "oracle":
-        stored = i <= d
-    else:  # the d most frequent queries seen, ties to the smaller index
+def _tail_items(key, count, *, cap: int, b, first, last) -> jax.Array:
+    """``count`` (<= ``cap``) items drawn independently from ``i^-b`` on ``first <= i <= last``
+    (``last`` may be inf), in ``cap`` lanes (unused lanes: 0).
+
+    Rejection from the continuous law ``y^-b`` on ``[first, last + 1)`` (inverse CDF) with
+    ``i = floor(y)``, accepted with probability ``(y / i)^b / K``, ``K = (1 + 1/first)^b``:
+    ``P(i, accept) = int_i^(i+1) y^-b (y/i)^b / K dy ∝ i^-b``, exactly the target; the
+    acceptance rate is at least ``1/K``.
+    """
+    dtype = jnp.zeros(()).dtype
+    first, last, b = (jnp.asarray(v, dtype) for v in (first, last, b))
+    r = jnp.where(jnp.isinf(last), 0.0, (first / (last + 1)) ** (b - 1))
+    K = (1 + 1 / first) ** b
+    valid = jnp.arange(cap) < count
+
+    def trial(carry):
+        it, items, done = carry
+        ku, kv = jax.random.split(jax.random.fold_in(key, it))
+        u = jax.random.uniform(ku, (cap,), dtype)
+        v = jax.random.uniform(kv, (cap,), dtype)
+        y = first * (1 - u * (1 - r)) ** (-1 / (b - 1))
+        i = jnp.minimum(jnp.floor(y), last)
+        ok = ~jnp.isfinite(i) | (v * K <= jnp.exp(b * jnp.log1p((y - i) / i)))
+        accept = ~done & ok
+        return it + 1, jnp.where(accept, i, items), done | accept
+
+    _, items, _ = jax.lax.while_loop(lambda c: ~jnp.all(c[2]), trial,
+                                     (0, jnp.zeros(cap, dtype), ~valid))
+    return jnp.where(valid, items, 0)
+
+
+def _one_sources(key, *, L: int, tail: bool, cap: int, plan: Plan, raw_T: int, sources: int,
+                 counts_rank: bool, beta, N, Z, tail_p, d, b1, lo1, hi1, T1, m1, b2, lo2, hi2,
+                 T2, m2):
+    """Unseen real mass after ``T_s`` draws from each source ``s`` (module docstring).
+
+    Items ``1..L`` (``tail``: ``1..L-1`` and a tail cell ``L`` standing for every ``i >= L``,
+    of weight ``m_s``); ``Z`` the normaliser of ``p``, ``tail_p`` its tail mass ``P(i >= L)``.
+    """
+    dtype = jnp.zeros(()).dtype
+    i = _items(L, dtype)
+    head = (i < L) if tail else jnp.ones(L, bool)
+    p = jnp.where(head & (i <= N), i ** (-beta), 0) / Z
+    keys = jax.random.split(key, 2 * sources)
+    counts = jnp.zeros(L, dtype)
+    tail_items = []
+    for s, (b, lo, hi, T, m) in enumerate([(b1, lo1, hi1, T1, m1), (b2, lo2, hi2, T2, m2)]
+                                          [:sources]):
+        w = jnp.where(head & (i >= lo) & (i <= hi) & (i <= N), i ** (-b), 0)
+        if tail:
+            w = w.at[L - 1].set(m)
+        c = _counts(keys[2 * s], w, T, plan=plan, raw_T=raw_T)
+        if tail:
+            tail_items.append(_tail_items(keys[2 * s + 1], c[L - 1], cap=cap, b=b,
+                                          first=jnp.maximum(lo, L), last=hi))
+            c = c.at[L - 1].set(0)
+        counts = counts + c
+    if counts_rank:  # the d most frequent queries seen, ties to the smaller index
         score = counts + 0.5 * (1 - i / (L + 1))
         stored = jnp.argsort(jnp.argsort(-score)) < d
-    return jnp.sum(jnp.where((counts > 0) & stored, 0, p))
+    else:
+        stored = i <= d
+    error = jnp.sum(jnp.where((counts > 0) & stored, 0, p))
+    if tail:
+        items = jnp.sort(jnp.concatenate(tail_items))
+        new = (items > 0) & (items != jnp.concatenate([jnp.zeros(1, dtype), items[:-1]]))
+        known = new & (items <= d) & jnp.isfinite(items)
+        seen = jnp.sum(jnp.where(known, jnp.where(known, items, 1.0) ** (-beta), 0)) / Z
+        error = error + tail_p - seen
+    return error
 
 
-def _one_generations(key, *, N, L, plan, n_max, chain, infinite_T, beta, T, T0):
+# --------------------------------------------------------------------------- grid points
+def _window_mass(b: float, lo: float, hi: float) -> float:
+    """``sum_{lo <= i <= hi} i^-b`` (``hi`` may be inf; 0 for an empty window)."""
+    if hi < lo:
+        return 0.0
+    upper = 0.0 if math.isinf(hi) else float(zeta(b, hi + 1.0))
+    return max(float(zeta(b, lo)) - upper, 0.0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _layout(beta: float, N: float, d: float, sources: tuple, raw: bool, counts_rank: bool):
+    """Static and traced values of a point: ``sources`` = ((b, lo, hi, T), ...)."""
+    if raw and max(T for *_, T in sources) > 2**20:
+        raise ValueError("T must be at most 2^20 for sampler='raw' (it draws every sample)")
+    if math.isinf(N):
+        if counts_rank:
+            raise ValueError("N must be a finite integer for a simulation of ranking='counts'")
+        totals = [_window_mass(b, lo, hi) for b, lo, hi, _ in sources]
+        for e in range(_L_MIN, _L_MAX + 1):
+            L = 1 << e
+            masses = [_window_mass(b, max(lo, L), hi) for b, lo, hi, _ in sources]
+            lams = [T * m / z if z > 0 else 0.0
+                    for (*_, T), m, z in zip(sources, masses, totals)]
+            if sum(lams) <= L:
+                break
+        else:
+            raise ValueError(f"T is too large for an infinite-vocabulary simulation at "
+                             f"beta={beta}: its tail draws need a head of more than "
+                             f"2^{_L_MAX} items; pass a finite N")
+        lam = max(lams)
+        a = _LOG_OVERFLOW
+        cap = _pow2(lam + a / 3 + math.sqrt(a * a / 9 + 2 * a * lam), _CAP_MIN)
+        Z = float(zeta(beta))
+        tail_p = float(zeta(beta, float(L))) / Z
+        weights = [np.append(_zipf_np(b, np.inf, L - 1, cut=hi, above=lo - 1), m)
+                   for (b, lo, hi, _), m in zip(sources, masses)]
+    else:
+        L, cap, masses = _pow2(N), 0, [0.0] * len(sources)
+        Z, tail_p = normaliser(beta, N), 0.0
+        weights = [_zipf_np(b, N, L, cut=hi, above=lo - 1) for b, lo, hi, _ in sources]
+    plan = _coarse([] if L <= DENSE_MAX else
+                   [counts_plan(w, T) for w, (*_, T) in zip(weights, sources)], L)
+    raw_T = _pow2(max(T for *_, T in sources), 1024) if raw else 0
+    static = dict(L=L, tail=math.isinf(N), cap=cap, plan=plan, raw_T=raw_T,
+                  sources=len(sources), counts_rank=counts_rank)
+    traced = dict(beta=beta, N=N, Z=Z, tail_p=tail_p, d=d)
+    padded = list(sources) + [(2.0, 1.0, 0.0, 0.0)] * (2 - len(sources))
+    for s, ((b, lo, hi, T), m) in enumerate(zip(padded, masses + [0.0] * (2 - len(masses)))):
+        traced.update({f"b{s + 1}": b, f"lo{s + 1}": lo, f"hi{s + 1}": hi, f"T{s + 1}": T,
+                       f"m{s + 1}": m})
+    return tuple(static.items()), tuple(traced.items())
+
+
+def _integer_T(T: float, name: str = "T") -> float:
+    if T != round(T):
+        raise ValueError(f"{name} must be an integer >= 0 for a simulation, got {T!r}")
+    return float(T)
+
+
+def _sources_point(sources_of, counts_rank=lambda grid: False, d=lambda v: math.inf):
+    """``point`` of a source-family twin: ``sources_of(values) -> ((b, lo, hi, T), ...)``."""
+
+    def point(values: dict, grid: Grid, sampler: str) -> Run:
+        values = {**values, "T": _integer_T(values["T"])}
+        static, traced = _layout(values["beta"], values["N"], d(values),
+                                 tuple(sources_of(values)), sampler == "raw", counts_rank(grid))
+        return Run(dict(static), dict(traced))
+
+    return point
+
+
+def _source_twin(theory_fn, validate, sources_of, doc: str, **kw):
+    return twin(Twin(theory=theory_fn, validate=validate, one_seed=_one_sources,
+                     point=_sources_point(sources_of, **kw), samplers=SAMPLERS,
+                     doc=doc + "\n\n" + _SOURCES_DOC))
+
+
+_SOURCES_DOC = """Counts are sampled exactly (binomial tree and categorical draws, cost far below
+linear in T); ``sampler="raw"`` draws every sample. ``N = None`` (infinite vocabulary) is
+simulated exactly: a head counted as above, the tail's draws each drawn by rejection, with a
+stated overflow probability below 1e-16 per source and seed (:mod:`sim.zipf._models`)."""
+
+
+memorization_error = _source_twin(
+    TZ.memorization_error, TZ.validate_memorization,
+    lambda v: [(v["beta"], 1.0, math.inf, v["T"])],
+    "``T`` clean samples of p; the learner memorises them and is tested on p.")
+
+tail_cut_error = _source_twin(
+    TZ.tail_cut_error, TZ.validate_tail_cut,
+    lambda v: [(v["beta"], 1.0, v["k"], v["T"])],
+    "``T`` samples of the top-``k`` law (p restricted to ``i <= k``).")
+
+narrowed_error = _source_twin(
+    TZ.narrowed_error, TZ.validate_narrowed,
+    lambda v: [(v["beta_ai"], 1.0, math.inf, v["T"])],
+    "``T`` samples of Zipf(``beta_ai``) on the same vocabulary.")
+
+
+def _band(v: dict) -> list:
+    clean = float(round(v["pi"] * v["T"]))
+    return [(v["beta"], v.get("j", 0.0) + 1.0, math.inf, clean),
+            (v["beta"], 1.0, v["k"], v["T"] - clean)]
+
+
+mixed_error = _source_twin(
+    TZ.mixed_error, TZ.validate_mixed, _band,
+    "``round(pi T)`` clean samples of p and ``T - round(pi T)`` of the top-``k`` law.")
+
+tail_band_error = _source_twin(
+    TZ.tail_band_error, TZ.validate_tail_band, _band,
+    "``round(pi T)`` clean samples of p restricted to ``i > j`` and the rest of the top-``k``"
+    " law.")
+
+capacity_error = _source_twin(
+    TZ.capacity_error, TZ.validate_capacity,
+    lambda v: [(v["beta"], 1.0, math.inf, v["T"])],
+    """``T`` clean samples; ``ranking="oracle"`` stores the seen queries ``i <= d``;
+    ``ranking="counts"`` (no closed form; finite ``N`` only) stores the ``d`` most frequent seen
+    queries, ties to the smaller index: what a learner without the true ranking can do.""",
+    counts_rank=lambda grid: grid.options["ranking"] == "counts", d=lambda v: v["d"])
+
+
+# --------------------------------------------------------------------------- generations
+def _one_generations(key, *, L, plan, n_max, chain, infinite_T, beta, N, T, T0):
     """Errors of generations ``0..n_max`` (module :mod:`theory.zipf._generations` defines them)."""
     p = _zipf(beta, N, L)
 
+    def unseen(counts):
+        return jnp.sum(jnp.where(counts == 0, p, 0))
+
     def test_error(k, law):
         if infinite_T:
-            return _unseen_mass(p, law)
-        return _unseen_mass(p, tree_counts(k, law, T, plan=plan))
+            return unseen(law)
+        return unseen(tree_counts(k, law, T, plan=plan))
 
     def generation(law, k):
         k1, k2 = jax.random.split(k)
@@ -108,133 +335,35 @@ def _one_generations(key, *, N, L, plan, n_max, chain, infinite_T, beta, T, T0):
     return jnp.concatenate([clean[None], errors])
 
 
-def _plan(draws) -> Plan:
-    """One sampler plan for every ``(weights, T)`` in ``draws`` (the largest of each field)."""
-    plans = [counts_plan(w, T) for w, T in draws]
-    return Plan(max(p.dense_rows for p in plans), max(p.draws for p in plans))
+@functools.lru_cache(maxsize=1024)
+def _generations_plan(beta: float, N: float, L: int, T: float, T0: float) -> Plan:
+    if L <= DENSE_MAX:
+        return _coarse([], L)
+    w = _zipf_np(beta, N, L)
+    return _coarse([counts_plan(w, t) for t in (T0, T if math.isfinite(T) else 0.0)], L)
 
 
-def _grid(one_seed, key, *, seeds, batch_size, static, draws, **params) -> Estimate:
-    """Monte Carlo at every point of the broadcast grid of ``params`` (independent keys).
-
-    ``draws(**point)`` lists the concrete ``(weights, T)`` a seed samples at a grid point; one
-    :class:`Plan` for the whole grid (a static argument: one compilation) is made from them.
-    """
-    grid = broadcast(**params)
-    shape = np.shape(next(iter(grid.values())))
-    points = [{k: v[idx] for k, v in grid.items()} for idx in np.ndindex(shape)]
-    static = {**static, "plan": _plan([d for pt in points for d in draws(**pt)])}
-    means, errs = np.empty(shape), np.empty(shape)
-    for flat, idx in enumerate(np.ndindex(shape)):
-        est = monte_carlo(one_seed, jax.random.fold_in(key, flat), seeds=seeds, static=static,
-                          params=points[flat], batch_size=batch_size)
-        means[idx], errs[idx] = est.mean, est.stderr
-    return Estimate(means, errs, int(seeds))
+def _generations_point(values: dict, grid: Grid, sampler: str) -> Run:
+    N, T = values["N"], values["T"]
+    if math.isinf(N):
+        raise ValueError("N must be a finite integer for a simulation of the generation chains "
+                         "(N=None, an infinite vocabulary, is theory-only here)")
+    infinite = math.isinf(T)
+    if not infinite:
+        _integer_T(T)
+    L = _pow2(N)
+    static = dict(L=L, plan=_generations_plan(values["beta"], N, L, T, values["T0"]),
+                  n_max=bucket(max(grid.max("n"), 1)), chain=grid.options["chain"],
+                  infinite_T=infinite)
+    traced = dict(beta=values["beta"], N=N, T=0.0 if infinite else T, T0=values["T0"])
+    return Run(static, traced, read=(int(values["n"]),))
 
 
-def _vocab(N) -> tuple[int, int]:
-    N = finite_N_arg(N)
-    if np.ndim(N):
-        raise ValueError("N must be a single integer for a simulation")
-    return int(N), 1 << max(int(N) - 1, 0).bit_length()
-
-
-def memorization_error(key, *, beta, T, N, seeds, batch_size=None) -> Estimate:
-    """Twin of :func:`theory.zipf.memorization_error`: ``T`` clean samples, memorise, test on p."""
-    N, L = _vocab(N)
-    return _grid(_one_memorization, key, seeds=seeds, batch_size=batch_size,
-                 static={"N": N, "L": L}, draws=lambda beta, T: [(_zipf_np(beta, N, L), T)],
-                 beta=beta_arg(beta), T=T_arg(T, integer=True))
-
-
-def tail_cut_error(key, *, beta, T, k, N, seeds, batch_size=None) -> Estimate:
-    """Twin of :func:`theory.zipf.tail_cut_error`: ``T`` samples of the top-``k`` law."""
-    Nv, L = _vocab(N)
-    return _grid(_one_tail_cut, key, seeds=seeds, batch_size=batch_size,
-                 static={"N": Nv, "L": L},
-                 draws=lambda beta, T, k: [(_zipf_np(beta, Nv, L, cut=k), T)],
-                 beta=beta_arg(beta), T=T_arg(T, integer=True), k=k_arg(k, np.float64(Nv)))
-
-
-def narrowed_error(key, *, beta, beta_ai, T, N, seeds, batch_size=None) -> Estimate:
-    """Twin of :func:`theory.zipf.narrowed_error`: ``T`` samples of Zipf(``beta_ai``)."""
-    N, L = _vocab(N)
-    return _grid(_one_narrowed, key, seeds=seeds, batch_size=batch_size,
-                 static={"N": N, "L": L},
-                 draws=lambda beta, beta_ai, T: [(_zipf_np(beta_ai, N, L), T)], beta=beta_arg(beta),
-                 beta_ai=beta_arg(beta_ai, "beta_ai"), T=T_arg(T, integer=True))
-
-
-def _band_draws(N: int, L: int):
-    def draws(beta, T, k, pi, j):
-        clean = np.round(pi * T)
-        return [(_zipf_np(beta, N, L, above=j), clean), (_zipf_np(beta, N, L, cut=k), T - clean)]
-    return draws
-
-
-def mixed_error(key, *, beta, T, k, pi, N, seeds, batch_size=None) -> Estimate:
-    """Twin of :func:`theory.zipf.mixed_error`: ``round(pi T)`` clean + the rest top-``k``."""
-    Nv, L = _vocab(N)
-    k = k_arg(k, np.float64(Nv))
-    return _grid(_one_band, key, seeds=seeds, batch_size=batch_size, static={"N": Nv, "L": L},
-                 draws=_band_draws(Nv, L), beta=beta_arg(beta), T=T_arg(T, integer=True), k=k,
-                 pi=pi_arg(pi), j=np.zeros_like(k))
-
-
-def tail_band_error(key, *, beta, T, k, pi, j, N, seeds, batch_size=None) -> Estimate:
-    """Twin of :func:`theory.zipf.tail_band_error`: clean data only from ``i > j``."""
-    Nv, L = _vocab(N)
-    k, j = k_arg(k, np.float64(Nv)), k_arg(j, np.float64(Nv), "j")
-    if np.any(np.asarray(j) < np.asarray(k)):
-        raise ValueError("j must be an integer in [k, N]")
-    return _grid(_one_band, key, seeds=seeds, batch_size=batch_size, static={"N": Nv, "L": L},
-                 draws=_band_draws(Nv, L), beta=beta_arg(beta), T=T_arg(T, integer=True), k=k,
-                 pi=pi_arg(pi), j=j)
-
-
-def capacity_error(key, *, beta, T, d, N, ranking="oracle", seeds, batch_size=None) -> Estimate:
-    """Twin of :func:`theory.zipf.capacity_error` (``ranking="oracle"``: store seen ``i <= d``).
-
-    ``ranking="counts"``: a finite memory that stores the ``d`` most frequent seen queries (ties
-    to the smaller index) - what a learner without the true ranking can do; no closed form.
-    """
-    Nv, L = _vocab(N)
-    ranking = choice("ranking", ranking, RANKINGS)
-    return _grid(_one_capacity, key, seeds=seeds, batch_size=batch_size,
-                 static={"N": Nv, "L": L, "ranking": ranking},
-                 draws=lambda beta, T, d: [(_zipf_np(beta, Nv, L), T)], beta=beta_arg(beta),
-                 T=T_arg(T, integer=True), d=k_arg(d, np.float64(Nv), "d"))
-
-
-def generations_error(key, *, beta, T, T0, n, chain, N, seeds, batch_size=None) -> Estimate:
-    """Twin of :func:`theory.zipf.generations_error`, simulated generation by generation.
-
-    One scan runs generations ``1..max(n)`` and records every generation's error, so an array
-    of ``n`` costs one chain per ``(beta, T, T0)``; all ``n`` share those seeds.
-    """
-    Nv, L = _vocab(N)
-    chain = choice("chain", chain, CHAINS)
-    grid = broadcast(beta=beta_arg(beta), T=T_arg(T, allow_inf=True),
-                     T0=param("T0", T0, lo=1, integer=True).astype(np.float64),
-                     n=param("n", n, lo=0, integer=True).astype(np.float64))
-    if np.any(np.isfinite(grid["T"]) & (grid["T"] != np.round(grid["T"]))):
-        raise ValueError("T must be an integer >= 0 or inf for a simulation")
-    n_max = max(int(grid["n"].max()), 1)
-    shape = grid["n"].shape
-    plan = _plan([(_zipf_np(b, Nv, L), t) for b, T_, T0_ in zip(*(grid[x].reshape(-1) for x in (
-        "beta", "T", "T0"))) for t in (T0_, T_ if np.isfinite(T_) else 0.0)])
-    means, errs = np.empty(shape), np.empty(shape)
-    done: dict[tuple, Estimate] = {}
-    for idx in np.ndindex(shape):
-        point = (float(grid["beta"][idx]), float(grid["T"][idx]), float(grid["T0"][idx]))
-        if point not in done:
-            infinite = math.isinf(point[1])
-            done[point] = monte_carlo(
-                _one_generations, jax.random.fold_in(key, len(done)), seeds=seeds,
-                static={"N": Nv, "L": L, "plan": plan, "n_max": n_max, "chain": chain,
-                        "infinite_T": infinite},
-                params={"beta": point[0], "T": 0.0 if infinite else point[1], "T0": point[2]},
-                batch_size=batch_size)
-        est, g = done[point], int(grid["n"][idx])
-        means[idx], errs[idx] = est.mean[g], est.stderr[g]
-    return Estimate(means, errs, int(seeds))
+generations_error = twin(Twin(
+    theory=TZ.generations_error, validate=TZ.validate_generations, one_seed=_one_generations,
+    point=_generations_point,
+    doc="""Simulated generation by generation (``lax.scan``), each generation's counts sampled
+    exactly. One chain per seed, as long as the sweep's largest ``n`` (bucketed), records every
+    generation's error, so a sweep over ``n`` costs one chain per ``(beta, T, T0, N)``. Any
+    ``T0`` (the theory's exact resample chain stops at ``T0_MAX_RESAMPLE``). Finite ``N`` only:
+    ``N = None`` raises a ValueError."""))

@@ -62,9 +62,8 @@ from scipy.interpolate import CubicSpline
 from scipy.special import bdtr, comb, gammaln
 from scipy.stats import binom
 
-from theory.domain import param
 from theory.zipf._engine import M_MAX, normaliser, on_grid, tail_mass, tail_sum
-from theory.zipf.domain import N_arg, beta_arg, k_arg
+from theory.zipf.domain import N_arg, beta_arg, k_arg, validate_bigram
 
 #: Counts whose tv is computed exactly; beyond, a spline on a geometric grid of ratio GRID.
 N_EXACT, GRID = 512, 1.02
@@ -224,24 +223,15 @@ def bigram_error(*, beta, T, N=None, V=None, k=None, beta_ai=None) -> np.ndarray
     ``N_EXACT`` counts: relative error ``< 1e-3``). ``T`` an integer >= 0; broadcasting over
     ``beta, T, k, beta_ai``.
     """
-    beta = beta_arg(beta)
-    T = param("T", T, lo=0, integer=True).astype(np.float64)
-    N = N_arg(N)
-    V = N if V is None else param("V", V, lo=1, integer=True).astype(np.float64)
-    if np.ndim(N) or np.ndim(V):
-        raise ValueError("N and V must be single integers (or None)")
-    k = np.array(np.inf) if k is None else k_arg(k, V)
-    b = beta if beta_ai is None else beta_arg(beta_ai, "beta_ai")
-    if np.any(b < beta):
-        raise ValueError("beta_ai must be a real number >= beta (narrowing)")
-    return on_grid(lambda beta, T, k, b: _bigram(beta, T, float(N), float(V), k, b),
-                   beta=beta, T=T, k=k, b=b)
+    grid = validate_bigram(beta=beta, T=T, N=N, V=V, k=k, beta_ai=beta_ai)
+    N, V = grid.options["N"], grid.options["V"]
+    return on_grid(lambda beta, T, k, beta_ai: _bigram(beta, T, N, V, k, beta_ai), **grid.arrays)
 
 
 def bigram_rate(*, beta) -> np.ndarray:
     """Exponent ``min(1 - 1/beta, 1/2)`` of the clean rate ``T^-rate`` (ToT section 4) [asymp]."""
     beta = beta_arg(beta)
-    return np.minimum(1 - 1 / beta, 0.5)
+    return np.asarray(np.minimum(1 - 1 / beta, 0.5), dtype=np.float64)
 
 
 def bigram_floor(*, beta, V=None, k=None, beta_ai=None) -> np.ndarray:

@@ -36,9 +36,8 @@ from jax.scipy.special import gammaln, xlog1py, xlogy
 from theory.domain import choice, param
 from theory.zipf._engine import M_MAX, _pow2, normaliser, on_grid, zeta
 from theory.zipf._memorize import C_beta, memorization_error
-from theory.zipf.domain import N_arg, T_arg, beta_arg
+from theory.zipf.domain import CHAINS, T_arg, beta_arg, validate_generations
 
-CHAINS = ("cut", "resample")
 #: Largest T0 for the exact resample chain (its transition matrix has (T0+1)^2 entries).
 T0_MAX_RESAMPLE = 4096
 #: Relative bound promised for the infinite-vocabulary tail of the chains.
@@ -143,24 +142,18 @@ def _cut(beta: float, T: float, T0: float, n: int, N: float) -> float:
     return head + _tail(beta, Z, M, N, half)
 
 
-def _chain_args(beta, T, T0, n, chain, N):
-    chain = choice("chain", chain, CHAINS)
-    beta, T, N = beta_arg(beta), T_arg(T, allow_inf=True), N_arg(N)
-    T0 = param("T0", T0, lo=1, integer=True).astype(np.float64)
-    n = param("n", n, lo=0, integer=True).astype(np.float64)
-    if chain == "resample" and np.any(T0 > T0_MAX_RESAMPLE):
-        raise ValueError(f"T0 must be an integer in [1, {T0_MAX_RESAMPLE}] for the exact resample "
-                         "chain; generations_error_asymptotic covers larger T0")
-    return beta, T, T0, n, chain, N
-
-
 def generations_error(*, beta, T, T0, n, chain, N=None) -> np.ndarray:
     """Error of a memoriser trained on ``T`` draws from generation ``n`` of ``chain`` (module doc).
 
-    ``chain="resample"`` [exact]; ``chain="cut"`` [asymp: mean-field normaliser]. ``T = np.inf``
+    ``chain="resample"`` [exact] for ``T0 <= T0_MAX_RESAMPLE`` (beyond, a ValueError: the
+    simulator twin runs any ``T0``); ``chain="cut"`` [asymp: mean-field normaliser]. ``T = np.inf``
     gives the mass lost by generation ``n``. ToT section 3.1 (iterated tail cutting), THEORY 4.5.
     """
-    beta, T, T0, n, chain, N = _chain_args(beta, T, T0, n, chain, N)
+    grid = validate_generations(beta=beta, T=T, T0=T0, n=n, chain=chain, N=N)
+    chain = grid.options["chain"]
+    if chain == "resample" and np.any(grid["T0"] > T0_MAX_RESAMPLE):
+        raise ValueError(f"T0 must be an integer in [1, {T0_MAX_RESAMPLE}] for the exact resample "
+                         "chain; generations_error_asymptotic covers larger T0")
     fn = _cut if chain == "cut" else _resample
 
     def one(beta, T, T0, n, N):
@@ -169,7 +162,7 @@ def generations_error(*, beta, T, T0, n, chain, N=None) -> np.ndarray:
                 memorization_error(beta=beta, T=T, N=None if math.isinf(N) else N))
         return fn(beta, T, T0, int(n), N)
 
-    return on_grid(one, beta=beta, T=T, T0=T0, n=n, N=N)
+    return on_grid(one, **grid.arrays)
 
 
 def _gw_survival(n: int) -> float:
@@ -224,8 +217,8 @@ def generations_error_asymptotic(*, beta, T, T0, n, chain) -> np.ndarray:
     c = 1.0 - 1.0 / beta
     with np.errstate(divide="ignore"):
         clean = np.where(np.isinf(T), 0.0, np.asarray(T, float) ** (-c))
-    return C_beta(beta=beta) * (clean + T0 ** (-c) * generation_factor(beta=beta, n=n,
-                                                                        chain=chain))
+    return np.asarray(C_beta(beta=beta) * (clean + T0 ** (-c) * generation_factor(
+        beta=beta, n=n, chain=chain)), dtype=np.float64)
 
 
 def generations_error_paper(*, beta, T, T0, n) -> np.ndarray:
@@ -241,4 +234,4 @@ def generations_error_paper(*, beta, T, T0, n) -> np.ndarray:
     c = 1.0 - 1.0 / beta
     with np.errstate(divide="ignore"):
         clean = np.where(np.isinf(T), 0.0, np.asarray(T, float) ** (-c))
-    return C_beta(beta=beta) * (clean + n * T0 ** (-c))
+    return np.asarray(C_beta(beta=beta) * (clean + n * T0 ** (-c)), dtype=np.float64)

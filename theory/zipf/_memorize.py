@@ -23,7 +23,18 @@ from theory.domain import param
 from theory.zipf import _derive as D
 from theory.zipf import _engine
 from theory.zipf._engine import M_MAX, Source, head_mass, normaliser, on_grid, zeta, zipf_sum
-from theory.zipf.domain import N_arg, T_arg, beta_arg, k_arg, pi_arg, prob_arg
+from theory.zipf.domain import (
+    N_arg,
+    beta_arg,
+    k_arg,
+    prob_arg,
+    validate_capacity,
+    validate_memorization,
+    validate_mixed,
+    validate_narrowed,
+    validate_tail_band,
+    validate_tail_cut,
+)
 
 
 @functools.cache
@@ -69,9 +80,9 @@ def memorization_error(*, beta, T, N=None) -> np.ndarray:
     infinite vocabulary, exact head plus a binomial-series tail with a stated bound (relative
     error below 1e-10, checked). ``T`` may be any real >= 0 (the formula is analytic in T).
     """
-    beta, T, N = beta_arg(beta), T_arg(T), N_arg(N)
+    grid = validate_memorization(beta=beta, T=T, N=N)
     return on_grid(lambda beta, T, N: zipf_sum(beta, N, [Source(beta, normaliser(beta, N), 1.0, N,
-                                                                T)]), beta=beta, T=T, N=N)
+                                                                T)]), **grid.arrays)
 
 
 def memorization_error_asymptotic(*, beta, T, order: int = 1) -> np.ndarray:
@@ -85,7 +96,7 @@ def memorization_error_asymptotic(*, beta, T, order: int = 1) -> np.ndarray:
     order = int(param("order", order, lo=0, hi=1, integer=True))
     c = 1.0 - 1.0 / beta
     a1 = _numeric("first_correction")(beta=beta)
-    return C_beta(beta=beta) * T ** (-c) * (1.0 + order * a1 / T)
+    return np.asarray(C_beta(beta=beta) * T ** (-c) * (1.0 + order * a1 / T), dtype=np.float64)
 
 
 def tail_mass(*, beta, k, N=None) -> np.ndarray:
@@ -107,14 +118,13 @@ def tail_cut_error(*, beta, T, k, N=None) -> np.ndarray:
     ``sum_{i<=k} p_i (1 - p_i/P_k)^T + (1 - P_k)`` (ToT section 3, tail cutting; THEORY 4.3).
     Scaling stops at the plateau :func:`tail_mass` once ``T >~ k^beta``.
     """
-    beta, T, N = beta_arg(beta), T_arg(T), N_arg(N)
-    k = k_arg(k, N)
+    grid = validate_tail_cut(beta=beta, T=T, k=k, N=N)
 
     def one(beta, T, k, N):
         Zk = normaliser(beta, N) * head_mass(beta, k, N)
         return zipf_sum(beta, N, [Source(beta, Zk, 1.0, k, T)])
 
-    return on_grid(one, beta=beta, T=T, k=k, N=N)
+    return on_grid(one, **grid.arrays)
 
 
 def tail_cut_crossover(*, beta, k) -> np.ndarray:
@@ -167,7 +177,7 @@ def temperature_exponent(*, beta, tau) -> np.ndarray:
     tau = param("tau", tau, lo=0.0, lo_open=True)
     if np.any(tau >= beta):
         raise ValueError("tau must be a real number in (0, beta) so that beta/tau > 1")
-    return beta / tau
+    return np.asarray(beta / tau, dtype=np.float64)
 
 
 def narrowed_error(*, beta, beta_ai, T, N=None) -> np.ndarray:
@@ -175,10 +185,9 @@ def narrowed_error(*, beta, beta_ai, T, N=None) -> np.ndarray:
 
     ``sum_i p_i (1 - q_i)^T``, ``q_i = i^-beta_ai / Z'`` (ToT section 3.2, tail narrowing).
     """
-    beta, beta_ai, T, N = beta_arg(beta), beta_arg(beta_ai, "beta_ai"), T_arg(T), N_arg(N)
+    grid = validate_narrowed(beta=beta, beta_ai=beta_ai, T=T, N=N)
     return on_grid(lambda beta, beta_ai, T, N: zipf_sum(
-        beta, N, [Source(beta_ai, normaliser(beta_ai, N), 1.0, N, T)]),
-        beta=beta, beta_ai=beta_ai, T=T, N=N)
+        beta, N, [Source(beta_ai, normaliser(beta_ai, N), 1.0, N, T)]), **grid.arrays)
 
 
 def narrowed_error_asymptotic(*, beta, beta_ai, T) -> np.ndarray:
@@ -187,7 +196,7 @@ def narrowed_error_asymptotic(*, beta, beta_ai, T) -> np.ndarray:
     beta, beta_ai = beta_arg(beta), beta_arg(beta_ai, "beta_ai")
     T = param("T", T, lo=0.0, lo_open=True)
     K = _numeric("narrowed_constant")(beta=beta, b=beta_ai, Z=zeta(beta), Zq=zeta(beta_ai))
-    return K * T ** (-(beta - 1.0) / beta_ai)
+    return np.asarray(K * T ** (-(beta - 1.0) / beta_ai), dtype=np.float64)
 
 
 def mixed_error(*, beta, T, k, pi, N=None) -> np.ndarray:
@@ -198,15 +207,14 @@ def mixed_error(*, beta, T, k, pi, N=None) -> np.ndarray:
     Regimes: ``T^-c`` for ``T <~ k^beta``; plateau at the tail mass until ``T ~ k^beta / pi``;
     then ``C_beta (pi T)^-c`` (the "grokking" resumption).
     """
-    beta, T, pi, N = beta_arg(beta), T_arg(T), pi_arg(pi), N_arg(N)
-    k = k_arg(k, N)
+    grid = validate_mixed(beta=beta, T=T, k=k, pi=pi, N=N)
 
     def one(beta, T, k, pi, N):
         Z = normaliser(beta, N)
         return zipf_sum(beta, N, [Source(beta, Z, 1.0, N, pi * T),
                                   Source(beta, Z * head_mass(beta, k, N), 1.0, k, (1 - pi) * T)])
 
-    return on_grid(one, beta=beta, T=T, k=k, pi=pi, N=N)
+    return on_grid(one, **grid.arrays)
 
 
 def tail_band_error(*, beta, T, k, pi, j, N=None) -> np.ndarray:
@@ -216,11 +224,7 @@ def tail_band_error(*, beta, T, k, pi, j, N=None) -> np.ndarray:
     ``i > j``: ``sum_{i<=k} p_i (1-p_i/P_k)^((1-pi)T) + (P_j - P_k) + sum_{i>j} p_i (1 -
     p_i/(1-P_j))^(pi T)``. The skipped band ``(k, j]`` stays as a floor ``P_j - P_k`` (THEORY 4.6).
     """
-    beta, T, pi, N = beta_arg(beta), T_arg(T), pi_arg(pi), N_arg(N)
-    k = k_arg(k, N)
-    j = k_arg(j, N, "j")
-    if np.any(np.asarray(j) < np.asarray(k)):
-        raise ValueError("j must be an integer in [k, N]")
+    grid = validate_tail_band(beta=beta, T=T, k=k, pi=pi, j=j, N=N)
 
     def one(beta, T, k, pi, j, N):
         Z = normaliser(beta, N)
@@ -229,19 +233,21 @@ def tail_band_error(*, beta, T, k, pi, j, N=None) -> np.ndarray:
             sources.append(Source(beta, Z * _engine.tail_mass(beta, j, N), j + 1.0, N, pi * T))
         return zipf_sum(beta, N, sources)
 
-    return on_grid(one, beta=beta, T=T, k=k, pi=pi, j=j, N=N)
+    return on_grid(one, **grid.arrays)
 
 
-def capacity_error(*, beta, T, d, N=None) -> np.ndarray:
+def capacity_error(*, beta, T, d, N=None, ranking: str = "oracle") -> np.ndarray:
     """Error of an ideal memory of capacity ``d`` that stores only queries ``i <= d`` [exact].
 
     ``sum_{i<=d} p_i (1 - p_i)^T + (1 - P_d)``: the top-``d`` memory term of ToT section 5
     (THEORY 4.8). Its plateau ``1 - P_d ~ d^(1-beta)/((beta-1) zeta(beta))`` is the capacity term
     of the triplet law ``T^-c + d^-(beta-1) + k^-(beta-1)``. The count-ranked memory (store the
-    ``d`` most frequent seen queries) is simulated by :func:`sim.zipf.capacity_error` with
-    ``ranking="counts"``.
+    ``d`` most frequent seen queries, ``ranking="counts"``) has no closed form: a ValueError here;
+    :func:`sim.zipf.capacity_error` simulates it.
     """
-    beta, T, N = beta_arg(beta), T_arg(T), N_arg(N)
-    d = k_arg(d, N, "d")
+    grid = validate_capacity(beta=beta, T=T, d=d, N=N, ranking=ranking)
+    if grid.options["ranking"] != "oracle":
+        raise ValueError("ranking must be 'oracle' for theory.zipf.capacity_error (no closed form "
+                         "for ranking='counts'; sim.zipf.capacity_error simulates it)")
     return on_grid(lambda beta, T, d, N: zipf_sum(
-        beta, N, [Source(beta, normaliser(beta, N), 1.0, d, T)]), beta=beta, T=T, d=d, N=N)
+        beta, N, [Source(beta, normaliser(beta, N), 1.0, d, T)]), **grid.arrays)

@@ -1,14 +1,30 @@
 """Parameter domains of the Zipf models, shared by the theory functions and their simulators.
 
-Each function validates keyword arguments and returns float64 arrays (``N = None``, an infinite
-vocabulary, becomes ``inf``), raising ``ValueError`` naming the parameter and its valid range.
+Each ``*_arg`` function validates one keyword argument and returns a float64 array (``N = None``,
+an infinite vocabulary, becomes ``inf``), raising ``ValueError`` naming the parameter and its
+valid range. Each ``validate_*`` function validates all the arguments of one quantity and returns
+a :class:`theory.domain.Grid`: the theory function and its simulator twin (:mod:`sim.zipf`) both
+call it, so they accept the same input.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from theory.domain import broadcast, param
+from theory.domain import Grid, broadcast, choice, param
+
+__all__ = [
+    "CHAINS", "RANKINGS", "N_arg", "T_arg", "beta_arg", "finite_N_arg", "k_arg", "pi_arg",
+    "prob_arg", "validate_bigram", "validate_capacity", "validate_generations",
+    "validate_memorization", "validate_mixed", "validate_narrowed", "validate_tail_band",
+    "validate_tail_cut",
+]
+
+#: The chains of several generations (:mod:`theory.zipf._generations`).
+CHAINS = ("cut", "resample")
+#: What a memory of capacity ``d`` stores: ``"oracle"`` the seen queries ``i <= d`` (the ``d``
+#: most probable), ``"counts"`` the ``d`` most frequent seen queries (ties to the smaller index).
+RANKINGS = ("oracle", "counts")
 
 
 def beta_arg(beta, name: str = "beta") -> np.ndarray:
@@ -25,14 +41,15 @@ def N_arg(N) -> np.ndarray:
     """Vocabulary size: an integer >= 1, or ``None`` (infinite vocabulary, returned as ``inf``)."""
     if N is None:
         return np.array(np.inf)
-    return param("N", N, lo=1, integer=True).astype(np.float64)
+    return param("N", N, lo=1, integer=True, allow_inf=True).astype(np.float64)
 
 
 def finite_N_arg(N) -> np.ndarray:
-    """Vocabulary size for a simulation: an integer >= 1 (``None`` is not simulable)."""
-    if N is None:
-        raise ValueError("N must be an integer >= 1 for a simulation (N=None is theory-only)")
-    return N_arg(N)
+    """Vocabulary size that must be finite: an integer >= 1 (``None`` or ``inf`` raise)."""
+    N = N_arg(N)
+    if np.any(np.isinf(N)):
+        raise ValueError("N must be a finite integer >= 1 here (N=None is an infinite vocabulary)")
+    return N
 
 
 def k_arg(k, N: np.ndarray, name: str = "k") -> np.ndarray:
@@ -52,3 +69,71 @@ def pi_arg(pi) -> np.ndarray:
 def prob_arg(p, name: str = "p") -> np.ndarray:
     """A probability threshold: a real number in (0, 1)."""
     return param(name, p, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+
+
+def validate_memorization(*, beta, T, N=None) -> Grid:
+    """Clean memoriser: ``beta`` > 1, ``T`` >= 0 (real), ``N`` an integer >= 1 or ``None``."""
+    return Grid(dict(beta=beta_arg(beta), T=T_arg(T), N=N_arg(N)))
+
+
+def validate_tail_cut(*, beta, T, k, N=None) -> Grid:
+    """Top-``k`` training law: as :func:`validate_memorization`, ``k`` an integer in [1, N]."""
+    N = N_arg(N)
+    return Grid(dict(beta=beta_arg(beta), T=T_arg(T), k=k_arg(k, N), N=N))
+
+
+def validate_narrowed(*, beta, beta_ai, T, N=None) -> Grid:
+    """Narrowed training law Zipf(``beta_ai``): ``beta``, ``beta_ai`` > 1, ``T`` >= 0, ``N``."""
+    return Grid(dict(beta=beta_arg(beta), beta_ai=beta_arg(beta_ai, "beta_ai"), T=T_arg(T),
+                     N=N_arg(N)))
+
+
+def validate_mixed(*, beta, T, k, pi, N=None) -> Grid:
+    """``pi T`` clean plus ``(1 - pi) T`` top-``k`` samples: ``pi`` in [0, 1], ``k`` in [1, N]."""
+    N = N_arg(N)
+    return Grid(dict(beta=beta_arg(beta), T=T_arg(T), k=k_arg(k, N), pi=pi_arg(pi), N=N))
+
+
+def validate_tail_band(*, beta, T, k, pi, j, N=None) -> Grid:
+    """As :func:`validate_mixed`, plus ``j`` an integer in [k, N] (clean data from ``i > j``)."""
+    N = N_arg(N)
+    k, j = k_arg(k, N), k_arg(j, N, "j")
+    b = broadcast(k=k, j=j)
+    if np.any(b["j"] < b["k"]):
+        raise ValueError("j must be an integer in [k, N]")
+    return Grid(dict(beta=beta_arg(beta), T=T_arg(T), k=k, pi=pi_arg(pi), j=j, N=N))
+
+
+def validate_capacity(*, beta, T, d, N=None, ranking: str = "oracle") -> Grid:
+    """Memory of capacity ``d`` (an integer in [1, N]); ``ranking`` one of ``RANKINGS``."""
+    N = N_arg(N)
+    return Grid(dict(beta=beta_arg(beta), T=T_arg(T), d=k_arg(d, N, "d"), N=N),
+                dict(ranking=choice("ranking", ranking, RANKINGS)))
+
+
+def validate_generations(*, beta, T, T0, n, chain, N=None) -> Grid:
+    """Chains of generations: ``T`` >= 0 or ``inf``, ``T0`` an integer >= 1, ``n`` an integer
+    >= 0, ``chain`` one of ``CHAINS``."""
+    chain = choice("chain", chain, CHAINS)
+    return Grid(dict(beta=beta_arg(beta), T=T_arg(T, allow_inf=True),
+                     T0=param("T0", T0, lo=1, integer=True).astype(np.float64),
+                     n=param("n", n, lo=0, integer=True).astype(np.float64), N=N_arg(N)),
+                dict(chain=chain))
+
+
+def validate_bigram(*, beta, T, N=None, V=None, k=None, beta_ai=None) -> Grid:
+    """Tailed bigram model: ``beta`` > 1, ``T`` an integer >= 0, ``N`` and ``V`` single integers
+    >= 1 or ``None`` (infinite; ``V = None`` means ``V = N``; both go to the options), ``k`` an
+    integer in [1, V] or ``None`` (no cut: ``inf``), ``beta_ai`` >= ``beta`` or ``None``
+    (``beta``)."""
+    beta = beta_arg(beta)
+    T = param("T", T, lo=0, integer=True).astype(np.float64)
+    N = N_arg(N)
+    V = N if V is None else param("V", V, lo=1, integer=True).astype(np.float64)
+    if np.ndim(N) or np.ndim(V):
+        raise ValueError("N and V must be single integers (or None)")
+    k = np.array(np.inf) if k is None else k_arg(k, V)
+    b = beta if beta_ai is None else beta_arg(beta_ai, "beta_ai")
+    if np.any(broadcast(b=b, beta=beta)["b"] < beta):
+        raise ValueError("beta_ai must be a real number >= beta (narrowing)")
+    return Grid(dict(beta=beta, T=T, k=k, beta_ai=b), dict(N=float(N), V=float(V)))
