@@ -7,7 +7,9 @@ the prior and picks the next hypothesis from it (a posterior sample: ``jax.rando
 exactly (:func:`sim.sampling.binomial`, :func:`sim.sampling.tree_counts`);
 ``RunOptions(sampler="raw")`` draws the n data one by one and counts them (a number of slots
 bucketed with :func:`sim._engine.bucket`, those beyond n masked). One chain per seed records
-every generation, so a sweep over t costs one chain; generation i uses ``fold_in(key, i)``.
+every generation, so a sweep over t costs one chain; generation i uses ``fold_in(key, i)``. The
+learner is a traced index (each step computes the posterior sample, mode and mean and keeps one),
+so the three learners share one compiled program.
 
 Variance: each seed runs two independent chains (keys ``split(key)``) and reports
 (h - h')^2/2, unbiased for Var h_t with no reference to the theory's mean; the mean twin reports
@@ -30,15 +32,19 @@ __all__ = ["SIM_ONLY", "heterozygosity_after", "mean_after", "variance_after"]
 SIM_ONLY: dict[str, str] = {}
 
 
-def _pick(key, learner: str, prior, counts, n, K: int):
+def _pick(key, learner, prior, counts, n, K: int):
     """The learner's hypothesis from the posterior Dirichlet(prior + counts) (a 1-D weight
-    vector; K = 2 is the Beta-Bernoulli case)."""
+    vector): ``learner`` is the traced index of ``theory.bayes.LEARNERS`` (sample, map, mean), so
+    the three learners share one compiled program. K = 2 samples the Beta posterior directly."""
     post = prior + counts
-    if learner == "sample":
-        return jax.random.dirichlet(key, post)
-    if learner == "map":
-        return (post - 1.0) / (prior.sum() + n - K)
-    return post / (prior.sum() + n)
+    if K == 2:
+        x = jax.random.beta(key, post[0], post[1])
+        sample = jnp.stack([x, 1.0 - x])
+    else:
+        sample = jax.random.dirichlet(key, post)
+    mode = (post - 1.0) / (prior.sum() + n - K)
+    mean = post / (prior.sum() + n)
+    return jnp.where(learner == 0, sample, jnp.where(learner == 1, mode, mean))
 
 
 def _counts(key, theta, n, raw_n: int, K: int):
@@ -53,38 +59,35 @@ def _counts(key, theta, n, raw_n: int, K: int):
     return tree_counts(key, theta, n)
 
 
-def _chain(key, *, t_max: int, learner: str, raw_n: int, prior, theta0, n):
+def _chain(key, *, t_max: int, raw_n: int, learner, prior, theta0, n):
     """theta_0..theta_t_max of one chain, shape (t_max + 1, K)."""
     K = prior.shape[0]
 
     def step(theta, i):
         k_data, k_pick = jax.random.split(jax.random.fold_in(key, i))
         counts = _counts(k_data, theta, n, raw_n, K)
-        if learner == "sample" and K == 2:  # a posterior Beta sample
-            x = jax.random.beta(k_pick, prior[0] + counts[0], prior[1] + counts[1])
-            theta = jnp.stack([x, 1.0 - x])
-        else:
-            theta = _pick(k_pick, learner, prior, counts, n, K)
+        theta = _pick(k_pick, learner, prior, counts, n, K)
         return theta, theta
 
     _, path = jax.lax.scan(step, theta0, jnp.arange(1, t_max + 1))
     return jnp.concatenate([theta0[None], path])
 
 
-def _one_beta(key, *, t_max: int, learner: str, raw_n: int, n, a, b, h0):
+def _one_beta(key, *, t_max: int, raw_n: int, learner, n, a, b, h0):
     """Two independent Beta-Bernoulli chains; per generation ((h + h')/2, (h - h')^2/2)."""
     prior = jnp.stack([a, b])
     theta0 = jnp.stack([h0, 1.0 - h0])
-    h = jax.vmap(lambda k: _chain(k, t_max=t_max, learner=learner, raw_n=raw_n, prior=prior,
+    h = jax.vmap(lambda k: _chain(k, t_max=t_max, raw_n=raw_n, learner=learner, prior=prior,
                                   theta0=theta0, n=n)[:, 0])(jax.random.split(key))
     return jnp.stack([(h[0] + h[1]) / 2, (h[0] - h[1]) ** 2 / 2], axis=1)
 
 
 def _beta_point(column: int):
     def point(values: dict, grid: Grid, sampler: str) -> Run:
-        static = dict(t_max=bucket(max(grid.max("t"), 1)), learner=grid.options["learner"],
+        static = dict(t_max=bucket(max(grid.max("t"), 1)),
                       raw_n=bucket(grid.max("n")) if sampler == "raw" else 0)
         traced = {k: values[k] for k in ("n", "a", "b", "h0")}
+        traced["learner"] = float(TB.LEARNERS.index(grid.options["learner"]))
         return Run(static, traced, read=(int(values["t"]), column))
 
     return point
@@ -100,17 +103,18 @@ variance_after = twin(Twin(theory=TB.variance_after, validate=TB.validate_beta,
                            doc=_BETA_DOC + " It reports (h - h')^2/2, unbiased for the variance."))
 
 
-def _one_dirichlet(key, *, t_max: int, learner: str, raw_n: int, n, alpha, theta0):
+def _one_dirichlet(key, *, t_max: int, raw_n: int, learner, n, alpha, theta0):
     """1 - ||theta_t||^2 for t = 0..t_max of one Dirichlet-categorical chain."""
-    path = _chain(key, t_max=t_max, learner=learner, raw_n=raw_n, prior=alpha, theta0=theta0,
+    path = _chain(key, t_max=t_max, raw_n=raw_n, learner=learner, prior=alpha, theta0=theta0,
                   n=n)
     return 1.0 - jnp.sum(path**2, axis=1)
 
 
 def _dirichlet_point(values: dict, grid: Grid, sampler: str) -> Run:
-    static = dict(t_max=bucket(max(grid.max("t"), 1)), learner=grid.options["learner"],
+    static = dict(t_max=bucket(max(grid.max("t"), 1)),
                   raw_n=bucket(grid.max("n")) if sampler == "raw" else 0)
-    traced = dict(n=values["n"], alpha=grid.options["alpha"], theta0=grid.options["theta0"])
+    traced = dict(n=values["n"], alpha=grid.options["alpha"], theta0=grid.options["theta0"],
+                  learner=float(TB.LEARNERS.index(grid.options["learner"])))
     return Run(static, traced, read=(int(values["t"]),))
 
 

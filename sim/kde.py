@@ -12,7 +12,8 @@ One chain per seed records every generation (the fitted density's variance, the 
 distinct real ancestors and, for :func:`heldout_loglik`, the mean log-density of fresh real test
 points), so a sweep over n costs one chain. The M points are held in a vector of length
 ``bucket(M)``; the slots beyond M are never a parent and never enter a statistic. The randomness
-of generation i is ``fold_in(key, i)``.
+of generation i is ``fold_in(key, i)``. The bandwidth rule is a traced flag, so both rules share
+one compiled program.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _moments(x, valid, M):
     return mean, jnp.sum(jnp.where(valid, (x - mean) ** 2, 0.0)) / M  # biased variance
 
 
-def _one_chain(key, *, n_max: int, M_pad: int, silverman: bool, test_points: int, M, h, sigma):
+def _one_chain(key, *, n_max: int, M_pad: int, test_points: int, silverman, M, h, sigma):
     """Generations 0..n_max of the KDE chain; (n_max + 1, 3) statistics per generation: the
     fitted density's variance V + h^2, the number of distinct generation-1 ancestors, and the
     mean log-density of ``test_points`` fresh N(0, sigma^2) points (0 when ``test_points`` is 0).
@@ -50,7 +51,7 @@ def _one_chain(key, *, n_max: int, M_pad: int, silverman: bool, test_points: int
     factor = (4.0 / (3.0 * M)) ** 0.2
 
     def bandwidth(var):
-        return h * factor * jnp.sqrt(var * M / (M - 1.0)) if silverman else h + 0.0 * var
+        return jnp.where(silverman > 0, h * factor * jnp.sqrt(var * M / (M - 1.0)), h)
 
     def loglik(k, x, bw):
         if not test_points:
@@ -95,9 +96,9 @@ def _point(column: int, test_points: int = 0):
         M = int(values["M"])
         silverman = grid.options.get("bandwidth", "fixed") == "silverman"
         static = dict(n_max=bucket(max(grid.max("n"), 1)), M_pad=bucket(grid.max("M")),
-                      silverman=silverman,
                       test_points=test_points)
-        traced = dict(M=float(M), h=values.get("h", 1.0), sigma=values.get("sigma", 1.0))
+        traced = dict(M=float(M), h=values.get("h", 1.0), sigma=values.get("sigma", 1.0),
+                      silverman=float(silverman))
         return Run(static, traced, read=(int(values["n"]), column))
 
     return point

@@ -98,18 +98,18 @@ def test_beta_chain_matches_simulation(key, learner):
     """One program per learner (mean and variance share it); 12 points each, n = 1 included."""
     kw = dict(t=[1, 2, 5, 12], n=[[1], [3], [8]], a=[[2.0], [1.0], [1.5]], b=1.5, h0=0.8,
               learner=learner)
-    est = sb.mean_after(key, **kw, seeds=8192)
+    est = sb.mean_after(key, **kw, seeds=4096)
     assert np.all(np.abs(est.z(tb.mean_after(**kw))) < Z), est.z(tb.mean_after(**kw))
-    est = sb.variance_after(key, **kw, seeds=8192)
+    est = sb.variance_after(key, **kw, seeds=4096)
     assert np.all(np.abs(est.z(tb.variance_after(**kw))) < Z), est.z(tb.variance_after(**kw))
 
 
 def test_dirichlet_heterozygosity_matches_simulation(key):
     kw = dict(t=[1, 3, 10], n=[[1], [6]], alpha=[1.0, 2.0, 0.5], theta0=[0.6, 0.3, 0.1])
-    est = sb.heterozygosity_after(key, **kw, seeds=8192)
+    est = sb.heterozygosity_after(key, **kw, seeds=4096)
     exact = tb.heterozygosity_after(**kw)
     assert np.all(np.abs(est.z(exact)) < Z), est.z(exact)
-    raw = sb.heterozygosity_after(key, **kw, seeds=8192, options=RunOptions(sampler="raw"))
+    raw = sb.heterozygosity_after(key, **kw, seeds=4096, options=RunOptions(sampler="raw"))
     assert np.all(np.abs(raw.z(exact)) < Z), raw.z(exact)
 
 
@@ -118,10 +118,10 @@ def test_raw_and_dirichlet_learners(key):
     for learner in ("map", "mean"):
         kw = dict(t=[1, 3, 10], n=[[1], [6]], alpha=[1.0, 2.0, 1.5], theta0=[0.6, 0.3, 0.1],
                   learner=learner)
-        est = sb.heterozygosity_after(key, **kw, seeds=8192)
+        est = sb.heterozygosity_after(key, **kw, seeds=4096)
         assert np.all(np.abs(est.z(tb.heterozygosity_after(**kw))) < Z)
     kw = dict(t=[1, 2, 5, 12], n=[[1], [3], [8]], a=2.0, b=1.5, h0=0.8)
-    est = sb.variance_after(key, **kw, seeds=8192, options=RunOptions(sampler="raw"))
+    est = sb.variance_after(key, **kw, seeds=4096, options=RunOptions(sampler="raw"))
     assert np.all(np.abs(est.z(tb.variance_after(**kw))) < Z)
 
 
