@@ -25,6 +25,7 @@ import numpy as np
 
 from bench._registry import Result, benchmark, best_time
 from bench.regression import numpy_ols_chain
+from sim import RunOptions
 from sim import regression as S
 from theory import regression as R
 
@@ -38,8 +39,9 @@ def _ols_row(axis: str, *, d: int, T: int, seeds: int, sampler: str, ref_seeds: 
     """Ours and (when ``ref_seeds``) NumPy at one size, each checked against the exact theory."""
     kw = dict(d=d, T=T, T0=T, n=N, sigma=SIGMA, sigma0=SIGMA)
     key = jax.random.key(0)
-    ours_s, est = best_time(lambda: S.ols_test_error(key, seeds=seeds, sampler=sampler,
-                                                     batch_size=batch_size, **kw), repeat=repeat)
+    options = RunOptions(sampler=sampler, batch_size=batch_size)
+    ours_s, est = best_time(lambda: S.ols_test_error(key, seeds=seeds, options=options, **kw),
+                            repeat=repeat)
     theory = float(R.ols_test_error(**kw))
     row = dict(axis=axis, sampler=sampler, d=d, T=T, n=N, seeds=seeds, ours_s=ours_s,
                ours_z=float(est.z(theory)), numpy_s=None, numpy_seeds_timed=ref_seeds,

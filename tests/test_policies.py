@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import sim.regression as sr
 import theory.regression as tr
+from sim import RunOptions
 from theory.policy import POLICY_NAMES, Policy, as_policy
 
 Z = 4.0  # z-score band of the statistical tests
@@ -23,7 +24,8 @@ def test_policy_names_and_constructors():
     w = Policy.weighted(0.6, k=2.0)
     assert (w.real, w.k) == (0.6, 2.0)
     assert str(w) == "weighted(w=0.6, k=2)"
-    assert set(POLICY_NAMES) == {"replace", "accumulate", "accumulate-subsample", "mix", "weighted"}
+    assert set(POLICY_NAMES) == {"replace", "accumulate", "accumulate-subsample", "mix", "weighted",
+                                 "fixed-real"}
 
 
 def test_unknown_policy_lists_valid_names():
@@ -144,7 +146,8 @@ def test_exact_policies_match_simulation(key, policy, design):
 def test_raw_sampler_agrees(key):
     kw = dict(KW, policy="accumulate", design="fresh")
     a = sr.fixed_design_error(key, **kw, seeds=2000)
-    b = sr.fixed_design_error(jax.random.fold_in(key, 1), **kw, seeds=2000, raw=True)
+    b = sr.fixed_design_error(jax.random.fold_in(key, 1), **kw, seeds=2000,
+                              options=RunOptions(sampler="raw"))
     z = (a.mean - b.mean) / np.hypot(a.stderr, b.stderr)
     assert np.all(np.abs(z) < Z)
 
@@ -163,5 +166,5 @@ def test_subsample_leading_order(key):
 def test_batching_does_not_change_numbers(key):
     kw = dict(d=3, T=10, n=3, sigma=1.0, policy="accumulate", seeds=10)
     a = sr.fixed_design_error(key, **kw)
-    b = sr.fixed_design_error(key, **kw, batch_size=1)
+    b = sr.fixed_design_error(key, **kw, options=RunOptions(batch_size=1))
     np.testing.assert_allclose(a.mean, b.mean, rtol=1e-12)

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim import RunOptions
 from sim import regression as S
 from theory import regression as R
 
@@ -56,11 +57,15 @@ def test_simulators_validate_like_their_twins_and_check_their_own_arguments():
     with pytest.raises(ValueError, match="lam"):
         S.ridge_test_error(key, **{**RIDGE, "lam": -1.0}, seeds=10)
     with pytest.raises(ValueError, match="sampler"):
-        S.ols_test_error(key, **OLS, seeds=10, sampler="fast")
+        S.ols_test_error(key, **OLS, seeds=10, options=RunOptions(sampler="fast"))
     with pytest.raises(ValueError, match="seeds"):
         S.ols_test_error(key, **OLS, seeds=1)
     with pytest.raises(ValueError, match="d"):
-        S.ols_test_error(key, **{**OLS, "d": np.array([5, 10])}, seeds=10)
+        S.ols_test_error(key, **{**OLS, "d": np.array([5, 0])}, seeds=10)
+    with pytest.raises(ValueError, match="sampler"):
+        S.mixed_training_error(key, spectrum=np.ones(3), w1=np.ones(3), delta=np.ones(3), n=10,
+                               p2=0.1, lam=0.1, sigma=1.0, seeds=10,
+                               options=RunOptions(sampler="raw"))  # no raw reference
 
 
 @settings(max_examples=60, deadline=None)

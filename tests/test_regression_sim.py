@@ -14,7 +14,6 @@ import jax
 import numpy as np
 import pytest
 
-from sim import monte_carlo as sim_monte_carlo
 from sim import regression as S
 from sim import sample_seeds
 from sim._design import bartlett_factor
@@ -51,19 +50,19 @@ def test_ols_curve_over_n_is_one_call(key):
 
 
 def test_sweep_over_n_is_one_nested_chain_per_point(key, monkeypatch):
-    """An n x T grid runs one Monte Carlo per T (the chain exits after each n), and each number
-    equals the call at that n alone (same key and the same padded chain length, 4: the same
-    nested chains). Shapes (4 exits, 8 design rows, 256-seed chunks) match the tests around it,
-    so the compilations are shared; the overparam runs (no downstream) share them too."""
-    import sim.regression._chain as chain
+    """An n x T grid runs one program with one run per T (the chain exits after each n), and
+    each number equals the call at that n alone (same key and the same bucketed chain length, 4:
+    the same nested chains); the overparam runs (no downstream) are one run too."""
+    import sim._engine as engine
 
     calls = []
-    monkeypatch.setattr(chain, "monte_carlo", lambda *a, **kw: calls.append(1) or
-                        sim_monte_carlo(*a, **kw))
+    sample_items = engine.sample_items
+    monkeypatch.setattr(engine, "sample_items", lambda *a, **kw: calls.append(
+        len(kw["traced"]["T"])) or sample_items(*a, **kw))
     kw = dict(d=D, T0=30, sigma=1.0, sigma0=1.0, seeds=256)
     T, n = np.array([40.0, 15.0]), np.array([[0], [1], [3], [4]])
     grid = S.ols_test_error(key, T=T, n=n, **kw)
-    assert len(calls) == 2 and grid.mean.shape == (4, 2)
+    assert calls == [2] and grid.mean.shape == (4, 2)
     for i, j in [(2, 0), (3, 1)]:
         alone = S.ols_test_error(key, T=T[j], n=int(n[i, 0]), **kw)
         np.testing.assert_allclose(grid.mean[i, j], alone.mean, rtol=1e-12)
@@ -71,7 +70,7 @@ def test_sweep_over_n_is_one_nested_chain_per_point(key, monkeypatch):
     calls.clear()
     over = S.overparam_generator_error(key, d=D, T0=4, n=[0, 1, 2, 3], sigma0=0.3, w0_norm=1.0,
                                        seeds=256)
-    assert over.mean[0] == 0 and len(calls) == 1
+    assert over.mean[0] == 0 and calls == [1]
     alone = S.overparam_generator_error(key, d=D, T0=4, n=2, sigma0=0.3, w0_norm=1.0, seeds=256)
     np.testing.assert_allclose(over.mean[2], alone.mean, rtol=1e-12)
 
@@ -213,7 +212,7 @@ def test_chunks_trace_matmuls_at_highest_precision(key):
 
     params = _chain_params([30, 30, 30, 40], [1, 1, 1, 1], [0, 0, 0, 0.1])
     run = _runner(_chain_seed, (("raw_sizes", None),), tuple(jax.devices()))
-    text = run.lower(seed_keys(key, 0, 2), _traced(params)).as_text()
+    text = run.lower(seed_keys(key, 0, 2), _traced(params, 2)).as_text()  # 2 items
     dots = [line for line in text.splitlines() if "dot_general" in line]
     assert dots and all("precision = [HIGHEST, HIGHEST]" in line for line in dots)
 
@@ -235,6 +234,16 @@ def test_sharded_over_four_devices_equals_one_device(forced_devices_env):
     """, env=forced_devices_env(4))
     assert n_dev == 4
     assert four == pytest.approx(one, rel=1e-12)
+
+
+def test_dimension_and_norm_broadcast_like_the_theory(key):
+    """d and w0_norm broadcast in the twins as in the theory (one program per d)."""
+    kw = dict(d=np.array([[6], [D]]), T=40, T0=30, n=2, lam=0.1, sigma=1.0, sigma0=1.0,
+              w0_norm=np.array([1.0, 2.0]))
+    est = S.isotropic_ridge_test_error(key, seeds=2000, **kw)
+    theory = R.isotropic_ridge_test_error(**kw)
+    assert est.shape == theory.shape == (2, 2)
+    assert np.all(np.abs(est.mean - theory) <= Z * est.stderr + 0.06 * theory), (est, theory)
 
 
 def test_float32_agrees_with_float64(key):

@@ -1,16 +1,22 @@
-"""Simulators of the regression chain of THEORY 1.1 (twins of :mod:`theory.regression`).
+"""Simulators of the regression chain of THEORY 1.1 (twins of :mod:`theory.regression`),
+declared on the sweep engine (:mod:`sim._engine`).
 
 One seed: n generators, each refitting the previous model's labels on a fresh design (OLS when
 T0 >= d, the min-norm interpolator when T0 < d), then a downstream ridge (or OLS / min-norm when
 lam = 0) on T samples labelled by the n-th generation. The error is the exact population risk
 ``(w_pred - w0)' Sigma (w_pred - w0)`` from the known spectrum, so the only noise is the training
-noise. Generations are a ``lax.scan``; seeds go through :func:`sim._montecarlo.monte_carlo`.
+noise. Generations are a ``lax.scan``.
 
 Two samplers: ``"sufficient"`` draws what the fit depends on, at a cost independent of T and T0:
 an OLS refit (T >= d) as its exact multivariate-t increment (O(d)), anything else (ridge, T < d)
 through the Bartlett-reduced design (O(min(T, d) d) to draw, O(min(T, d)^2 d) to fit);
-``"raw"`` draws the T x d design and reduces it by QR (the reference the sufficient sampler
-must agree with in law).
+``"raw"`` (``RunOptions(sampler="raw")``) draws the T x d design and reduces it by QR (the
+reference the sufficient sampler must agree with in law).
+
+A sweep runs one chain per seed, as long as the sweep's largest n (bucketed), and the downstream
+model is fitted to the generations the sweep asks for (its distinct n, the exits), so an n-sweep
+costs one chain; points differing only in n read their exit of one shared run. The dimension d
+fixes the arrays' shapes and is a static value: points with different d are separate programs.
 """
 
 from __future__ import annotations
@@ -20,19 +26,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_factor, cho_solve, solve_triangular
 
+import theory.regression as TR
 from sim._design import ols_increment, reduced_regression_data
-from sim._montecarlo import Estimate, monte_carlo
-from theory.domain import choice, param
-from theory.regression.domain import (
-    Generations,
-    ols_args,
-    overparam_args,
-    ridge_args,
-    spectrum_args,
-)
+from sim._engine import SAMPLERS, Run, Twin, bucket, twin
+from theory.domain import Grid
 
-SAMPLERS = ("sufficient", "raw")
-_PAD = 4
+__all__ = ["SAMPLERS", "isotropic_ridge_test_error", "ols_test_error",
+           "overparam_generator_error", "ridge_test_error"]
 
 
 def _fit(a: jax.Array, y: jax.Array, T, lam) -> jax.Array:
@@ -109,6 +109,7 @@ def _chain_seed(key, *, raw_sizes, spectrum, w0, T, noise, lam, exits=None, down
     T, noise, lam = jnp.asarray(T), jnp.asarray(noise), jnp.asarray(lam)
     keys = jax.random.split(key, T.shape[0])
     n_max = T.shape[0] - 1
+    downstream = jnp.asarray(downstream) > 0
 
     def step(w, i, raw_t=None):
         return _refit(keys[i], w, sqrt_l=sqrt_l, T=T[i], noise=noise[i], lam=lam[i], rows=rows,
@@ -129,105 +130,100 @@ def _chain_seed(key, *, raw_sizes, spectrum, w0, T, noise, lam, exits=None, down
     return risk[0] if exits is None else risk
 
 
-def _simulate(key, *, spectrum, w0, gens, T, lam, sigma, downstream, seeds, sampler,
-              batch_size) -> Estimate:
-    """Loop over the broadcast parameter grid, one Monte Carlo run per grid point but n.
+def _one_chain(key, *, d: int, n_max: int, n_exits: int, rows: int, raw_sizes, spectrum, w0, T,
+               noise, lam, exits, downstream):
+    """One seed of a sweep's chain (:func:`_chain_seed`): ``d``, the chain length ``n_max`` and
+    the number of exits ``n_exits`` fix the shapes of the traced arrays (spectrum, w0: d; T,
+    noise, lam: n_max + 1; exits: n_exits); returns the risk at each exit."""
+    del d, n_max, n_exits  # they key the compiled program; the shapes carry them
+    return _chain_seed(key, raw_sizes=raw_sizes, spectrum=spectrum, w0=w0, T=T, noise=noise,
+                       lam=lam, exits=exits, downstream=downstream, rows=rows)
 
-    Grid points that differ only in n share one run: its chain exits after each of their n
-    (:func:`_chain_seed`). The chain length is the grid's longest n padded to a multiple of
-    ``_PAD`` (at least ``_PAD``: n = 0 runs unused generators rather than compile a chain of its
-    own), and the exits are padded to the largest group, so one compiled chain serves the whole
-    grid (and nearby n).
-    """
-    raw = choice("sampler", sampler, SAMPLERS) == "raw"
-    seeds = int(param("seeds", seeds, lo=2, integer=True))
-    if gens.per_generation:
-        grid = np.broadcast_arrays(T, lam, sigma)
-        n_gen = gens.T0.shape[0]
-        n_of = np.full(grid[0].shape, n_gen)
+
+def _problem(kind: str, values: dict, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """(spectrum, w0) of one grid point: Sigma = I with w0 = w0_norm (1, ..., 1)/sqrt(d) unless
+    the spectrum is given (ridge)."""
+    if kind == "ridge":
+        return grid.options["spectrum"], grid.options["w0"]
+    d = int(values["d"])
+    norm = values["w0_norm"] if "w0_norm" in values else 1.0
+    return np.ones(d), np.full(d, norm / np.sqrt(d))
+
+
+def _generators(values: dict, grid: Grid, n_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sample sizes and label noises of the n_max generator steps (per-generation lists are
+    repeated past their length; those steps are never read)."""
+    if grid.options.get("T0") is not None:
+        return (np.resize(grid.options["T0"], n_max).astype(float),
+                np.resize(grid.options["sigma0"], n_max).astype(float))
+    return np.full(n_max, values["T0"]), np.full(n_max, values["sigma0"])
+
+
+def _sweep_rows(kind: str, grid: Grid, d: int, raw: bool) -> int:
+    """Design rows shared by the sweep's points of dimension d (:func:`_design_rows` over every
+    step of every point), so that one program serves the sweep."""
+    at_d = np.broadcast_to(grid["d"], grid.shape) == d if "d" in grid.arrays \
+        else np.ones(grid.shape, bool)
+    T0 = np.asarray(grid.options["T0"]) if grid.options.get("T0") is not None \
+        else np.broadcast_to(grid["T0"], grid.shape)[at_d]
+    if kind == "over":
+        T, lam = np.array([1.0]), np.array([0.0])
     else:
-        grid = list(np.broadcast_arrays(T, lam, sigma, gens.n, gens.T0, gens.sigma0))
-        n_gen = int(np.max(gens.n))
-        n_of = grid.pop(3).astype(int)
-    n_max = max(-(-n_gen // _PAD), 1) * _PAD
-    groups: dict[tuple, list] = {}
-    for idx in np.ndindex(n_of.shape):
-        groups.setdefault(tuple(float(g[idx]) for g in grid), []).append(idx)
-    exits_of = {point: np.unique([n_of[i] for i in members]) for point, members in groups.items()}
-    width = max(exits.size for exits in exits_of.values())
-    means, errs = np.empty(n_of.shape), np.empty(n_of.shape)
-    for point, members in groups.items():
-        exits = exits_of[point]
-        t, lam_i, s = point[:3]
-        if gens.per_generation:
-            t0, s0 = np.resize(gens.T0, n_max), np.resize(gens.sigma0, n_max)
+        T = np.broadcast_to(grid["T"], grid.shape)[at_d]
+        lam = np.broadcast_to(grid["lam"], grid.shape)[at_d] if "lam" in grid.arrays \
+            else np.zeros(T.shape)
+    return _design_rows(np.concatenate([np.ravel(T0), np.ravel(T)]),
+                        np.concatenate([np.zeros(np.size(T0)), np.ravel(lam)]), d, raw)
+
+
+def _chain_point(kind: str):
+    """The run of one grid point: a chain of bucket(max n) generators with the sweep's distinct
+    n as exits (their count bucketed), read at the point's own n."""
+
+    def point(values: dict, grid: Grid, sampler: str) -> Run:
+        raw = sampler == "raw"
+        spectrum, w0 = _problem(kind, values, grid)
+        d = spectrum.shape[0]
+        n_max = bucket(max(grid.max("n"), 1))
+        wanted = np.unique(grid["n"]).astype(float)
+        exits = np.pad(wanted, (0, bucket(wanted.size, minimum=1) - wanted.size), mode="edge")
+        t0, s0 = _generators(values, grid, n_max)
+        if kind == "over":
+            T, sigma, lam = 1.0, 0.0, 0.0
         else:
-            t0, s0 = np.full(n_max, point[3]), np.full(n_max, point[4])
-        steps = dict(T=np.append(t0, t), noise=np.append(s0, s),
-                     lam=np.append(np.zeros(n_max), lam_i),
-                     exits=np.pad(exits, (0, width - exits.size), mode="edge"))
-        raw_sizes = tuple(int(v) for v in steps["T"]) if raw else None
-        rows = _design_rows(steps["T"], steps["lam"], spectrum.shape[0], raw)
-        est = monte_carlo(_chain_seed, key, seeds=seeds,
-                          static=dict(raw_sizes=raw_sizes, rows=rows),
-                          params=dict(spectrum=spectrum, w0=w0, downstream=downstream, **steps),
-                          batch_size=batch_size)
-        for i in members:
-            j = int(np.searchsorted(exits, n_of[i]))
-            means[i], errs[i] = est.mean[j], est.stderr[j]
-    return Estimate(means, errs, seeds)
+            T, sigma, lam = values["T"], values["sigma"], values.get("lam", 0.0)
+        steps = dict(T=np.append(t0, T), noise=np.append(s0, sigma),
+                     lam=np.append(np.zeros(n_max), lam))
+        static = dict(d=d, n_max=n_max, n_exits=exits.size, rows=_sweep_rows(kind, grid, d, raw),
+                      raw_sizes=tuple(int(t) for t in steps["T"]) if raw else None)
+        traced = dict(spectrum=spectrum, w0=w0, exits=exits,
+                      downstream=float(kind != "over"), **steps)
+        return Run(static, traced, read=(int(np.searchsorted(exits, values["n"])),))
+
+    return point
 
 
-def _isotropic(d) -> tuple[np.ndarray, np.ndarray]:
-    d = param("d", d, lo=1, integer=True)
-    if d.ndim:
-        raise ValueError(f"d must be a scalar integer (it fixes array shapes), got shape {d.shape}")
-    return np.ones(int(d)), np.full(int(d), 1 / np.sqrt(int(d)))
+_DOC = """The generators and the downstream fit are sampled through their sufficient statistics
+(an OLS refit as its multivariate-t increment, ridge and T < d through the Bartlett-reduced
+design), at a cost independent of T and T0; ``sampler="raw"`` draws and QR-reduces the raw
+designs. One chain per seed serves a sweep over n (the downstream model is fitted at each
+requested n). {extra}"""
 
 
-def ols_test_error(key, *, d, T, T0, n, sigma, sigma0, seeds, sampler="sufficient",
-                   batch_size=None) -> Estimate:
-    """Monte Carlo twin of :func:`theory.regression.ols_test_error` (Sigma = I; OLS is exact for
-    any Sigma)."""
-    spectrum, w0 = _isotropic(d)
-    p, gens = ols_args(d=d, T=T, T0=T0, n=n, sigma=sigma, sigma0=sigma0)
-    return _simulate(key, spectrum=spectrum, w0=w0, gens=gens, T=p["T"], lam=0.0,
-                     sigma=p["sigma"], downstream=True, seeds=seeds, sampler=sampler,
-                     batch_size=batch_size)
+def _chain_twin(theory_fn, validate, kind: str, extra: str):
+    return twin(Twin(theory=theory_fn, validate=validate, one_seed=_one_chain,
+                     point=_chain_point(kind), samplers=SAMPLERS, doc=_DOC.format(extra=extra)))
 
 
-def ridge_test_error(key, *, spectrum, w0, T, T0, n, lam, sigma, sigma0, seeds,
-                     sampler="sufficient", batch_size=None) -> Estimate:
-    """Monte Carlo twin of :func:`theory.regression.ridge_test_error` (Sigma = diag(spectrum))."""
-    spectrum, w0 = spectrum_args(spectrum=spectrum, w0=w0)
-    p, gens = ridge_args(d=spectrum.shape[0], T=T, lam=lam, n=n, T0=T0, sigma=sigma,
-                         sigma0=sigma0)
-    return _simulate(key, spectrum=spectrum, w0=w0, gens=gens, T=p["T"], lam=p["lam"],
-                     sigma=p["sigma"], downstream=True, seeds=seeds, sampler=sampler,
-                     batch_size=batch_size)
-
-
-def isotropic_ridge_test_error(key, *, d, T, T0, n, lam, sigma, sigma0, w0_norm, seeds,
-                               sampler="sufficient", batch_size=None) -> Estimate:
-    """Monte Carlo twin of :func:`theory.regression.isotropic_ridge_test_error`."""
-    spectrum, w0 = _isotropic(d)
-    w0_norm = param("w0_norm", w0_norm, lo=0)
-    if w0_norm.ndim:
-        raise ValueError("w0_norm must be a scalar here")
-    return ridge_test_error(key, spectrum=spectrum, w0=w0 * float(w0_norm), T=T, T0=T0, n=n,
-                            lam=lam, sigma=sigma, sigma0=sigma0, seeds=seeds, sampler=sampler,
-                            batch_size=batch_size)
-
-
-def overparam_generator_error(key, *, d, T0, n, sigma0, w0_norm, seeds, sampler="sufficient",
-                              batch_size=None) -> Estimate:
-    """Monte Carlo twin of :func:`theory.regression.overparam_generator_error`: ||w_n - w0||^2
-    after n min-norm generators on T0 < d samples (Sigma = I)."""
-    spectrum, w0 = _isotropic(d)
-    p = overparam_args(d=d, T0=T0, n=n, sigma0=sigma0, w0_norm=w0_norm)
-    if p["w0_norm"].ndim:
-        raise ValueError("w0_norm must be a scalar here")
-    gens = Generations(p["n"], p["T0"], p["sigma0"], False)
-    return _simulate(key, spectrum=spectrum, w0=w0 * float(p["w0_norm"]), gens=gens, T=1.0,
-                     lam=0.0, sigma=0.0, downstream=False, seeds=seeds, sampler=sampler,
-                     batch_size=batch_size)
+ols_test_error = _chain_twin(
+    TR.ols_test_error, TR.validate_ols, "ols",
+    "Sigma = I (the OLS risk is the same for any Sigma), w0 = (1, ..., 1)/sqrt(d).")
+ridge_test_error = _chain_twin(
+    TR.ridge_test_error, TR.validate_ridge, "ridge", "Sigma = diag(spectrum).")
+isotropic_ridge_test_error = _chain_twin(
+    TR.isotropic_ridge_test_error, TR.validate_isotropic_ridge, "iso",
+    "Sigma = I, w0 = w0_norm (1, ..., 1)/sqrt(d); per-generation T0 and sigma0 are simulated "
+    "too (the closed form covers uniform generations).")
+overparam_generator_error = _chain_twin(
+    TR.overparam_generator_error, TR.validate_overparam, "over",
+    "||w_n - w0||^2 of the n-th min-norm generator itself (Sigma = I; no downstream fit).")

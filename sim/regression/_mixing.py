@@ -1,10 +1,13 @@
 """Simulators of mixed real/synthetic training sets (twins of the functions of
-:mod:`theory.regression._mixing`; SMC, THEORY 2.2).
+:mod:`theory.regression._mixing`; SMC, THEORY 2.2), declared on the sweep engine.
 
 The n2 = round(p2 n) synthetic points and the n1 = n - n2 real ones enter ridge / OLS only through
 their Gram matrices and X'Y, so each group is drawn through its Bartlett factor
-(:func:`sim._design.reduced_regression_data`): cost independent of n. The random-projection
-model keeps the raw n x d design (its features mix the whole design with S).
+(:func:`sim._design.reduced_regression_data`): cost independent of n, with n1 and n2 traced. The
+dimension d fixes the shapes (a static value: points with different d are separate programs).
+The random-projection model keeps the raw n x d design (its features mix the whole design with
+S); its sizes d, n and m are bucketed and the padding is masked exactly (zero rows of the design,
+zero rows and columns of S, the padded features' normal equations set to the identity).
 """
 
 from __future__ import annotations
@@ -14,15 +17,20 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_factor, cho_solve
 
+import theory.regression as TR
 from sim._design import reduced_regression_data
-from sim._montecarlo import Estimate, monte_carlo
-from theory.regression._mixing import isotropic_mixed_args, mixed_args, random_projection_args
+from sim._engine import SAMPLERS, Run, Twin, bucket, twin
+from theory.domain import Grid
 
 __all__ = ["isotropic_mixed_training_error", "mixed_training_error", "random_projection_error"]
 
 
-def _one_mixed(key, *, raw_n1: int, raw_n2: int, spectrum, w1, delta, n1, n2, lam, sigma):
-    """||w_hat - w1||^2_Sigma of ridge (lam > 0) or OLS (lam = 0) on the mixed sample."""
+def _one_mixed(key, *, d: int, raw_n1: int, raw_n2: int, spectrum, w1, delta, n1, n2, lam,
+               sigma):
+    """||w_hat - w1||^2_Sigma of ridge (lam > 0) or OLS (lam = 0) on the mixed sample (n1 real
+    points labelled by w1, n2 synthetic ones by w1 + delta); ``raw_n1``, ``raw_n2`` > 0 draw the
+    raw designs (static sizes)."""
+    del d  # keys the program; spectrum's shape carries it
     k1, k2 = jax.random.split(key)
     root = jnp.sqrt(spectrum)
     raw1, raw2 = raw_n1 > 0, raw_n2 > 0
@@ -37,86 +45,83 @@ def _one_mixed(key, *, raw_n1: int, raw_n2: int, spectrum, w1, delta, n1, n2, la
     return jnp.sum(spectrum * err**2)
 
 
-def _grid(fn, key, b, point, seeds, batch_size, static=None) -> Estimate:
-    shape = np.broadcast(*b.values()).shape
-    mean, err = np.empty(shape), np.empty(shape)
-    for idx in np.ndindex(shape):
-        run = monte_carlo(fn, key, seeds=seeds, batch_size=batch_size, static=static or {},
-                          params=point({k: v[idx] for k, v in b.items()}))
-        mean[idx], err[idx] = run.mean, run.stderr
-    return Estimate(mean, err, seeds)
-
-
 def _split(n, p2) -> tuple[int, int]:
+    """(n1, n2): n2 = round(p2 n) synthetic points, n1 = n - n2 real ones."""
     n2 = int(np.rint(p2 * n))
     return int(n) - n2, n2
 
 
-def mixed_training_error(key, *, spectrum, w1, delta, n, p2, lam, sigma, seeds: int,
-                         batch_size: int | None = None) -> Estimate:
-    """Monte Carlo twin of :func:`theory.regression.mixed_training_error` (n2 = round(p2 n))."""
-    spectrum, w1, delta, b = mixed_args(spectrum=spectrum, w1=w1, delta=delta, n=n, p2=p2,
-                                        lam=lam, sigma=sigma)
-
-    def point(v):
-        n1, n2 = _split(v["n"], v["p2"])
-        return dict(spectrum=spectrum, w1=w1, delta=delta, n1=n1, n2=n2, lam=v["lam"],
-                    sigma=v["sigma"])
-
-    return _grid(_one_mixed, key, b, point, seeds, batch_size, dict(raw_n1=0, raw_n2=0))
+def _mixed_point(values: dict, grid: Grid, sampler: str) -> Run:
+    n1, n2 = _split(values["n"], values["p2"])
+    spectrum = grid.options["spectrum"]
+    return Run(dict(d=spectrum.shape[0], raw_n1=0, raw_n2=0),
+               dict(spectrum=spectrum, w1=grid.options["w1"], delta=grid.options["delta"],
+                    n1=n1, n2=n2, lam=values["lam"], sigma=values["sigma"]))
 
 
-def isotropic_mixed_training_error(key, *, d, n, p2, c2, sigma, seeds: int,
-                                   batch_size: int | None = None, raw: bool = False) -> Estimate:
-    """Monte Carlo twin of :func:`theory.regression.isotropic_mixed_training_error` (OLS; the
-    error does not depend on w1, so w1 = 0 and delta = sqrt(c2) e_1)."""
-    b = isotropic_mixed_args(d=d, n=n, p2=p2, c2=c2, sigma=sigma)
-    if np.unique(b["d"]).size != 1:
-        raise ValueError("d must be a single value per call (it fixes the array shapes)")
-    dd = int(b["d"].flat[0])
-    shape = np.broadcast(*b.values()).shape
-    mean, err = np.empty(shape), np.empty(shape)
-    for idx in np.ndindex(shape):
-        n1, n2 = _split(b["n"][idx], b["p2"][idx])
-        delta = np.zeros(dd)
-        delta[0] = np.sqrt(b["c2"][idx])
-        run = monte_carlo(_one_mixed, key, seeds=seeds, batch_size=batch_size,
-                          static=dict(raw_n1=n1 if raw else 0, raw_n2=n2 if raw else 0),
-                          params=dict(spectrum=np.ones(dd), w1=np.zeros(dd), delta=delta, n1=n1,
-                                      n2=n2, lam=0.0, sigma=b["sigma"][idx]))
-        mean[idx], err[idx] = run.mean, run.stderr
-    return Estimate(mean, err, seeds)
+mixed_training_error = twin(Twin(
+    theory=TR.mixed_training_error, validate=TR.validate_mixed, one_seed=_one_mixed,
+    point=_mixed_point,
+    doc="""n2 = round(p2 n) synthetic points; each group's design is drawn through its Bartlett
+    factor (cost independent of n), Sigma = diag(spectrum)."""))
 
 
-def _one_projection(key, *, d: int, n: int, m: int, n2, c2, sigma, w1_norm):
-    """||S v - w1||^2 for OLS v of the mixed labels on the features S'x (raw design)."""
+def _isotropic_point(values: dict, grid: Grid, sampler: str) -> Run:
+    n1, n2 = _split(values["n"], values["p2"])
+    d = int(values["d"])
+    delta = np.zeros(d)
+    delta[0] = np.sqrt(values["c2"])
+    raw = sampler == "raw"
+    return Run(dict(d=d, raw_n1=n1 if raw else 0, raw_n2=n2 if raw else 0),
+               dict(spectrum=np.ones(d), w1=np.zeros(d), delta=delta, n1=n1, n2=n2, lam=0.0,
+                    sigma=values["sigma"]))
+
+
+isotropic_mixed_training_error = twin(Twin(
+    theory=TR.isotropic_mixed_training_error, validate=TR.validate_isotropic_mixed,
+    one_seed=_one_mixed, point=_isotropic_point, samplers=SAMPLERS,
+    doc="""OLS, Sigma = I; the error does not depend on w1, so w1 = 0 and delta = sqrt(c2) e_1.
+    n2 = round(p2 n); each group's design is drawn through its Bartlett factor, or raw
+    (``sampler="raw"``, static sizes)."""))
+
+
+def _one_projection(key, *, d_max: int, n_max: int, m_max: int, d, n, m, n2, c2, sigma,
+                    w1_norm):
+    """||S v - w1||^2 for OLS v of the mixed labels on the features S'x (raw n x d design).
+
+    Arrays have the bucketed sizes d_max, n_max, m_max; coordinates >= d, samples >= n and
+    features >= m are padding: S is zero outside its d x m block and the design outside its n
+    rows, so the padding adds nothing to Z'Z or Z'y, and the padded features' block of Z'Z is set
+    to the identity (their coefficients are 0). The law is that of the unpadded model."""
     k_s, k_x, k_e, k_w = jax.random.split(key, 4)
-    s = jax.random.normal(k_s, (d, m)) / jnp.sqrt(d)
-    x = jax.random.normal(k_x, (n, d))
-    g = jax.random.normal(k_w, (2, d))  # random orthonormal directions for w1 and delta
+    in_d = (jnp.arange(d_max) < d).astype(jnp.zeros(()).dtype)
+    in_n = (jnp.arange(n_max) < n).astype(in_d.dtype)
+    in_m = (jnp.arange(m_max) < m).astype(in_d.dtype)
+    s = jax.random.normal(k_s, (d_max, m_max)) / jnp.sqrt(d) * in_d[:, None] * in_m[None, :]
+    x = jax.random.normal(k_x, (n_max, d_max)) * in_n[:, None]
+    g = jax.random.normal(k_w, (2, d_max)) * in_d  # random orthonormal directions for w1, delta
     u1 = g[0] / jnp.linalg.norm(g[0])
     u2 = g[1] - (g[1] @ u1) * u1
     w1, delta = w1_norm * u1, jnp.sqrt(c2) * u2 / jnp.linalg.norm(u2)
-    synthetic = (jnp.arange(n) < n2).astype(x.dtype)
-    y = x @ w1 + synthetic * (x @ delta) + sigma * jax.random.normal(k_e, (n,))
+    synthetic = (jnp.arange(n_max) < n2).astype(x.dtype)
+    y = x @ w1 + synthetic * (x @ delta) + sigma * jax.random.normal(k_e, (n_max,)) * in_n
     z = x @ s
-    v = cho_solve(cho_factor(z.T @ z), z.T @ y)
+    v = cho_solve(cho_factor(z.T @ z + jnp.diag(1.0 - in_m)), z.T @ y)
     return jnp.sum((s @ v - w1) ** 2)
 
 
-def random_projection_error(key, *, d, n, m, p2, c2, sigma, w1_norm, seeds: int,
-                            batch_size: int | None = None) -> Estimate:
-    """Monte Carlo twin of :func:`theory.regression.random_projection_error` (raw design,
-    cost O(n d m) per seed)."""
-    b = random_projection_args(d=d, n=n, m=m, p2=p2, c2=c2, sigma=sigma, w1_norm=w1_norm)
-    shape = np.broadcast(*b.values()).shape
-    mean, err = np.empty(shape), np.empty(shape)
-    for idx in np.ndindex(shape):
-        dd, nn, mm = int(b["d"][idx]), int(b["n"][idx]), int(b["m"][idx])
-        run = monte_carlo(_one_projection, key, seeds=seeds, batch_size=batch_size,
-                          static=dict(d=dd, n=nn, m=mm),
-                          params=dict(n2=_split(nn, b["p2"][idx])[1], c2=b["c2"][idx],
-                                      sigma=b["sigma"][idx],
-                                      w1_norm=b["w1_norm"][idx]))
-        mean[idx], err[idx] = run.mean, run.stderr
-    return Estimate(mean, err, seeds)
+def _projection_point(values: dict, grid: Grid, sampler: str) -> Run:
+    static = dict(d_max=bucket(grid.max("d")), n_max=bucket(grid.max("n")),
+                  m_max=bucket(grid.max("m")))
+    return Run(static, dict(d=values["d"], n=values["n"], m=values["m"],
+                            n2=_split(values["n"], values["p2"])[1], c2=values["c2"],
+                            sigma=values["sigma"], w1_norm=values["w1_norm"]))
+
+
+random_projection_error = twin(Twin(
+    theory=TR.random_projection_error, validate=TR.validate_random_projection,
+    one_seed=_one_projection, point=_projection_point,
+    doc="""Raw n x d design (cost O(n d m) per seed), S with iid N(0, 1/d) entries, w1 and delta
+    along random orthonormal directions, n2 = round(p2 n) synthetic labels. The sizes are those
+    of the sweep's largest d, n and m, bucketed, with the padding masked exactly, so one program
+    serves a sweep over m (or n, d)."""))

@@ -8,28 +8,39 @@ is (R'R)^-1 sigma R'g = sigma R^-1 g: one triangular solve, O(d^2) per iteration
 ``design="fresh"`` draws a new R each iteration and keeps the stacked normal equations
 G_i = G_{i-1} + R_i'R_i, s_i = s_{i-1} + R_i'R_i e_{i-1} + sigma R_i'g, e_i = G_i^-1 s_i.
 ``accumulate-subsample`` needs the rows (each row's label comes from its own batch): it keeps the
-raw T x d design, every past fit and every past noise vector. ``raw=True`` uses raw designs for all.
+raw T x d design, every past fit and every past noise vector. ``RunOptions(sampler="raw")`` uses
+raw designs for all.
+
+Sizes: the chain records every iteration up to the sweep's largest n (bucketed), read at each
+point's n; raw designs have a bucketed number of rows, the rows past T zero (they add nothing to
+X'X or X'E, so the law is that of the T-row design). d fixes the shapes (static: points with
+different d are separate programs).
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.scipy.linalg import cho_factor, cho_solve, solve_triangular
 
+import theory.regression as TR
 from sim._design import bartlett_factor
-from sim._montecarlo import Estimate, monte_carlo
-from theory.policy import Policy
-from theory.regression._policies import fixed_design_args
+from sim._engine import SAMPLERS, Run, Twin, bucket, twin
+from theory.domain import Grid
 
 __all__ = ["fixed_design_error"]
 
 
+def _rows(key, *, rows: int, d: int, T) -> jax.Array:
+    """A raw design of ``rows`` (static) rows: T (traced) rows N(0, I_d), the rest zero."""
+    return jax.random.normal(key, (rows, d)) * (jnp.arange(rows) < T)[:, None]
+
+
 def _design(key, *, d: int, T, raw_T: int):
-    """Whitened design factor: upper-triangular R (R'R = X'X) and, when raw, the design itself."""
+    """Whitened design factor: upper-triangular R (R'R = X'X) and, when raw, the design itself
+    (``raw_T`` rows, the first T of them drawn)."""
     if raw_T:  # Cholesky of X'X, not QR: batched QR inside shard_map has deadlocked on XLA CPU
-        x = jax.random.normal(key, (raw_T, d))
+        x = _rows(key, rows=raw_T, d=d, T=T)
         return jnp.linalg.cholesky(x.T @ x).T, x
     return bartlett_factor(key, T=T, d=d), None
 
@@ -76,19 +87,20 @@ def _one_fresh(key, *, n_max: int, d: int, policy: str, raw_T: int, T, sigma):
     return jnp.concatenate([jnp.zeros(1), path])
 
 
-def _one_subsample(key, *, n_max: int, d: int, T: int, sigma):
+def _one_subsample(key, *, n_max: int, d: int, rows: int, T, sigma):
     """accumulate-subsample, fixed raw design: row r of iteration i takes its label from a batch
-    J_r ~ Uniform{1..i}: x_r'e_{J_r - 1} + E_{J_r, r}. Keeps past fits and noises."""
+    J_r ~ Uniform{1..i}: x_r'e_{J_r - 1} + E_{J_r, r}. Keeps past fits and noises. The design
+    has ``rows`` rows, those past T zero (they do not enter X'residual)."""
     k_design, k_noise = jax.random.split(key)
-    x = jax.random.normal(k_design, (T, d))
+    x = _rows(k_design, rows=rows, d=d, T=T)
     solve = cho_factor(x.T @ x)
-    noise = sigma * jax.random.normal(k_noise, (n_max, T))
-    rows = jnp.arange(T)
+    noise = sigma * jax.random.normal(k_noise, (n_max, rows))
+    index = jnp.arange(rows)
 
     def step(fits, inputs):
         i, k = inputs  # fits[j] = e_j, j = 0..i-1 filled
-        batch = jax.random.randint(k, (T,), 0, i + 1)  # J_r - 1 in 0..i
-        residual = jnp.sum(x * fits[batch], axis=1) + noise[batch, rows]
+        batch = jax.random.randint(k, (rows,), 0, i + 1)  # J_r - 1 in 0..i
+        residual = jnp.sum(x * fits[batch], axis=1) + noise[batch, index]
         e = cho_solve(solve, x.T @ residual)
         return fits.at[i + 1].set(e), e @ e
 
@@ -97,29 +109,30 @@ def _one_subsample(key, *, n_max: int, d: int, T: int, sigma):
     return jnp.concatenate([jnp.zeros(1), path])
 
 
-def fixed_design_error(key, *, d, T, n, sigma, policy: Policy | str = "replace",
-                       design: str = "fixed", seeds: int, batch_size: int | None = None,
-                       raw: bool = False) -> Estimate:
-    """Monte Carlo E ||w_n - w*||^2_Sigma (twin of :func:`theory.regression.fixed_design_error`).
+def _fixed_design_chain(key, *, n_max: int, d: int, policy: str, design: str, raw_T: int,
+                       rows: int, T, sigma):
+    """One seed of the chain under ``policy`` and ``design``: errors of iterations 0..n_max."""
+    if policy == "accumulate-subsample":
+        return _one_subsample(key, n_max=n_max, d=d, rows=rows, T=T, sigma=sigma)
+    one = _one_fixed if design == "fixed" else _one_fresh
+    return one(key, n_max=n_max, d=d, policy=policy, raw_T=raw_T, T=T, sigma=sigma)
 
-    Sigma = I without loss of generality (the error is Sigma-free, see the theory module)."""
-    b, pol, des = fixed_design_args(d=d, T=T, n=n, sigma=sigma, policy=policy, design=design)
-    if pol.name == "accumulate-subsample" and des != "fixed":
-        raise ValueError("design must be 'fixed' for policy 'accumulate-subsample'")
-    n_max = max(int(b["n"].max()), 1)
-    mean, err = np.empty(b["n"].shape), np.empty(b["n"].shape)
-    runs: dict[tuple, Estimate] = {}
-    for idx in np.ndindex(b["n"].shape):
-        dd, tt, ss = int(b["d"][idx]), int(b["T"][idx]), float(b["sigma"][idx])
-        if (dd, tt, ss) not in runs:
-            if pol.name == "accumulate-subsample":
-                fn, static, params = _one_subsample, dict(n_max=n_max, d=dd, T=tt), dict(sigma=ss)
-            else:
-                fn = _one_fixed if des == "fixed" else _one_fresh
-                static = dict(n_max=n_max, d=dd, policy=pol.name, raw_T=tt if raw else 0)
-                params = dict(T=tt, sigma=ss)
-            runs[dd, tt, ss] = monte_carlo(fn, key, seeds=seeds, static=static, params=params,
-                                           batch_size=batch_size)
-        run = runs[dd, tt, ss]
-        mean[idx], err[idx] = run.mean[int(b["n"][idx])], run.stderr[int(b["n"][idx])]
-    return Estimate(mean, err, seeds)
+
+def _fixed_design_point(values: dict, grid: Grid, sampler: str) -> Run:
+    pol, design = grid.options["policy"].name, grid.options["design"]
+    d, T = int(values["d"]), int(values["T"])
+    rows = bucket(grid.max("T"))  # raw designs: the sweep's largest T, bucketed, rows masked
+    static = dict(n_max=bucket(max(grid.max("n"), 1)), d=d, policy=pol, design=design,
+                  raw_T=rows if sampler == "raw" and pol != "accumulate-subsample" else 0,
+                  rows=rows if pol == "accumulate-subsample" else 0)
+    return Run(static, dict(T=float(T), sigma=values["sigma"]), read=(int(values["n"]),))
+
+
+fixed_design_error = twin(Twin(
+    theory=TR.fixed_design_error, validate=TR.validate_fixed_design,
+    one_seed=_fixed_design_chain, point=_fixed_design_point, samplers=SAMPLERS,
+    doc="""Sigma = I without loss of generality (the error is Sigma-free, see the theory
+    module). The design enters through its Bartlett factor (one triangular solve per
+    iteration); ``sampler="raw"`` draws the raw designs and noise vectors.
+    ``accumulate-subsample`` always keeps the raw design (each row's label comes from its own
+    batch). One chain per seed records every iteration, so a sweep over n costs one chain."""))

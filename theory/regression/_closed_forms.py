@@ -12,8 +12,8 @@ import numpy as np
 import sympy as sp
 
 from theory._symbolic import numeric
-from theory.domain import param
-from theory.regression.domain import ols_args, overparam_args
+from theory.domain import broadcast, param
+from theory.regression.domain import chain_generations, validate_ols, validate_overparam
 
 # Symbols, with the assumptions under which the results hold.
 d, T, T0, m = sp.symbols("d T T0 m", positive=True, integer=True)
@@ -142,19 +142,21 @@ def ols_test_error(*, d, T, T0, n, sigma, sigma0) -> np.ndarray:
     size for T >= d + 2 and T0 >= d + 2 (else the expectation is infinite). ``T0`` and ``sigma0``
     may be lists (one entry per generation, ``n`` their length); arrays broadcast.
     """
-    p, gens = ols_args(d=d, T=T, T0=T0, n=n, sigma=sigma, sigma0=sigma0)
-    dd = p["d"][..., None] if gens.per_generation else p["d"]
+    grid = validate_ols(d=d, T=T, T0=T0, n=n, sigma=sigma, sigma0=sigma0)
+    gens = chain_generations(grid)
+    dd = grid["d"][..., None] if gens.per_generation else grid["d"]
     term = _numeric()["noise_term"]
     chain = gens.total(lambda t0, s0: term(d=dd, m=t0, s=s0))
-    return term(d=p["d"], m=p["T"], s=p["sigma"]) + chain
+    return np.asarray(term(d=grid["d"], m=grid["T"], s=grid["sigma"]) + chain, dtype=np.float64)
 
 
 def ols_test_error_proportional(*, phi, phi0, n, sigma, sigma0) -> np.ndarray:
     """Proportional limit of :func:`ols_test_error` (d/T -> phi < 1, d/T0 -> phi0 < 1) [asymp]."""
-    return _numeric()["ols_limit"](phi=param("phi", phi, lo=0, hi=1, lo_open=True, hi_open=True),
-                      phi0=param("phi0", phi0, lo=0, hi=1, lo_open=True, hi_open=True),
-                      n=param("n", n, lo=0, integer=True), sigma=param("sigma", sigma, lo=0),
-                      sigma0=param("sigma0", sigma0, lo=0))
+    b = broadcast(phi=param("phi", phi, lo=0, hi=1, lo_open=True, hi_open=True),
+                  phi0=param("phi0", phi0, lo=0, hi=1, lo_open=True, hi_open=True),
+                  n=param("n", n, lo=0, integer=True), sigma=param("sigma", sigma, lo=0),
+                  sigma0=param("sigma0", sigma0, lo=0))
+    return np.asarray(_numeric()["ols_limit"](**b), dtype=np.float64)
 
 
 def overparam_generator_error(*, d, T0, n, sigma0, w0_norm) -> np.ndarray:
@@ -164,5 +166,5 @@ def overparam_generator_error(*, d, T0, n, sigma0, w0_norm) -> np.ndarray:
     Even without noise the model shrinks to 0 exponentially fast in n. A downstream OLS on T
     samples adds sigma^2 d/(T - d - 1).
     """
-    args = overparam_args(d=d, T0=T0, n=n, sigma0=sigma0, w0_norm=w0_norm)
-    return _numeric()["overparam"](**args)
+    grid = validate_overparam(d=d, T0=T0, n=n, sigma0=sigma0, w0_norm=w0_norm)
+    return np.asarray(_numeric()["overparam"](**grid.arrays), dtype=np.float64)

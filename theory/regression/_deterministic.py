@@ -20,7 +20,13 @@ import optax
 
 from theory.domain import param
 from theory.regression._closed_forms import _numeric, deterministic_equivalent_parts
-from theory.regression.domain import ridge_args, spectrum_args
+from theory.regression.domain import (
+    chain_generations,
+    ridge_args,
+    spectrum_args,
+    validate_isotropic_ridge,
+    validate_ridge,
+)
 
 _BISECTION_STEPS = 64  # log-interval of <= 140 nats halved to float64 resolution
 
@@ -92,10 +98,11 @@ def _evaluate(spectrum, w0, T, lam, sigma, coef) -> RidgeRisk:
 
 def ridge_risk_parts(*, spectrum, w0, T, T0, n, lam, sigma, sigma0) -> RidgeRisk:
     """Bias, variance and collapse parts of :func:`ridge_test_error`, and kappa [asymp]."""
-    spectrum, w0 = spectrum_args(spectrum=spectrum, w0=w0)
-    d = spectrum.shape[0]
-    p, gens = ridge_args(d=d, T=T, lam=lam, n=n, T0=T0, sigma=sigma, sigma0=sigma0)
-    return _evaluate(spectrum, w0, p["T"], p["lam"], p["sigma"], _collapse_coefficient(gens, d))
+    grid = validate_ridge(spectrum=spectrum, w0=w0, T=T, T0=T0, n=n, lam=lam, sigma=sigma,
+                          sigma0=sigma0)
+    spectrum, w0 = grid.options["spectrum"], grid.options["w0"]
+    coef = _collapse_coefficient(chain_generations(grid), spectrum.shape[0])
+    return _evaluate(spectrum, w0, grid["T"], grid["lam"], grid["sigma"], coef)
 
 
 def ridge_test_error(*, spectrum, w0, T, T0, n, lam, sigma, sigma0) -> np.ndarray:
@@ -109,8 +116,9 @@ def ridge_test_error(*, spectrum, w0, T, T0, n, lam, sigma, sigma0) -> np.ndarra
     OLS on T0 >= d + 2 samples (their noise enters exactly, through the inverse-Wishart mean);
     the downstream ridge is the proportional-limit equivalent (about 1% at d = 100).
     """
-    return ridge_risk_parts(spectrum=spectrum, w0=w0, T=T, T0=T0, n=n, lam=lam, sigma=sigma,
-                            sigma0=sigma0).total
+    total = ridge_risk_parts(spectrum=spectrum, w0=w0, T=T, T0=T0, n=n, lam=lam, sigma=sigma,
+                             sigma0=sigma0).total
+    return np.asarray(total, dtype=np.float64)
 
 
 def effective_regularization(*, spectrum, T, lam) -> np.ndarray:
@@ -135,21 +143,21 @@ def isotropic_ridge_test_error(*, d, T, T0, n, lam, sigma, sigma0, w0_norm) -> n
     ``B = kappa^2 ||w0||^2/((1+kappa)^2 - phi)``, ``V = sigma^2 phi/((1+kappa)^2 - phi)``,
     collapse ``n sigma0^2 d/(T0-d-1) (1 + kappa^2 u)/(1+kappa)^2``.
     """
-    d = param("d", d, lo=1, integer=True)
-    if d.ndim:
-        raise ValueError(f"d must be a scalar integer >= 1, got shape {d.shape}")
-    p, gens = ridge_args(d=int(d), T=T, lam=lam, n=n, T0=T0, sigma=sigma, sigma0=sigma0)
-    if gens.per_generation:
-        raise ValueError("T0 and sigma0 must be scalars or arrays (uniform generations) here; "
-                         "use ridge_test_error for per-generation values")
-    w0_norm = param("w0_norm", w0_norm, lo=0)
+    grid = validate_isotropic_ridge(d=d, T=T, T0=T0, n=n, lam=lam, sigma=sigma, sigma0=sigma0,
+                                    w0_norm=w0_norm)
+    if grid.options["T0"] is not None:
+        raise ValueError("T0 and sigma0 must be scalars or arrays (uniform generations) for "
+                         "theory.regression.isotropic_ridge_test_error (closed form for uniform "
+                         "generations only; use ridge_test_error, or "
+                         "sim.regression.isotropic_ridge_test_error simulates it)")
+    b = grid.arrays
     fns = _numeric()
-    phi = d / p["T"]
-    kappa = fns["iso_kappa"](phi=phi, lam=p["lam"])
-    args = dict(phi=phi, T=p["T"], T0=gens.T0, n=gens.n, kappa=kappa, sigma=p["sigma"],
-                sigma0=gens.sigma0, w0_norm=w0_norm)
+    phi = b["d"] / b["T"]
+    kappa = fns["iso_kappa"](phi=phi, lam=b["lam"])
+    args = dict(phi=phi, T=b["T"], T0=b["T0"], n=b["n"], kappa=kappa, sigma=b["sigma"],
+                sigma0=b["sigma0"], w0_norm=b["w0_norm"])
     bias, variance, collapse = (f(**args) for f in fns["iso_parts"])
-    return bias + variance + np.where(gens.n > 0, collapse, 0.0)
+    return np.asarray(bias + variance + np.where(b["n"] > 0, collapse, 0.0), dtype=np.float64)
 
 
 def optimal_lam(*, spectrum, w0, T, T0, n, sigma, sigma0, lam_min=1e-10, lam_max=1e3

@@ -16,18 +16,21 @@ import numpy as np
 import sympy as sp
 
 from theory._symbolic import numeric
-from theory.domain import broadcast, param
+from theory.domain import Grid, broadcast, param
 from theory.regression._deterministic import effective_regularization
 
 __all__ = ["derive_isotropic_mixed_error", "derive_random_projection_error",
-           "isotropic_mixed_args", "isotropic_mixed_training_error", "mixed_args",
-           "mixed_training_error", "random_projection_args", "random_projection_error"]
+           "isotropic_mixed_training_error", "mixed_training_error", "random_projection_error",
+           "validate_isotropic_mixed", "validate_mixed", "validate_random_projection"]
 
 _d, _n, _m = sp.symbols("d n m", positive=True)
 _p2, _c2, _sigma, _w1_norm, _R = sp.symbols("p2 c2 sigma w1_norm R", nonnegative=True)
 
 
-def mixed_args(*, spectrum, w1, delta, n, p2, lam, sigma) -> tuple[np.ndarray, ...]:
+def validate_mixed(*, spectrum, w1, delta, n, p2, lam, sigma) -> Grid:
+    """Validate the mixed training set (:func:`mixed_training_error`): ``spectrum`` > 0, ``w1``
+    and ``delta`` 1-D of one length d (options); ``n`` >= 1 (>= d + 2 when lam = 0),
+    ``p2`` in [0, 1], ``lam``, ``sigma`` >= 0 broadcast together."""
     spectrum = param("spectrum", spectrum, lo=0, lo_open=True)
     w1, delta = param("w1", w1), param("delta", delta)
     if spectrum.ndim != 1 or w1.shape != spectrum.shape or delta.shape != spectrum.shape:
@@ -37,7 +40,7 @@ def mixed_args(*, spectrum, w1, delta, n, p2, lam, sigma) -> tuple[np.ndarray, .
                   lam=param("lam", lam, lo=0), sigma=param("sigma", sigma, lo=0))
     if np.any((b["lam"] == 0) & (b["n"] < spectrum.size + 2)):
         raise ValueError(f"n must be an integer >= d + 2 when lam = 0 (d = {spectrum.size})")
-    return spectrum, w1, delta, b
+    return Grid(b, dict(spectrum=spectrum, w1=w1, delta=delta))
 
 
 def mixed_training_error(*, spectrum, w1, delta, n, p2, lam, sigma) -> np.ndarray:
@@ -50,8 +53,10 @@ def mixed_training_error(*, spectrum, w1, delta, n, p2, lam, sigma) -> np.ndarra
     kappa = :func:`theory.regression.effective_regularization` at sample size n, u = df2/(n - df2).
     ``w1`` and ``delta`` are coordinates in Sigma's eigenbasis (``spectrum``).
     """
-    spectrum, w1, delta, b = mixed_args(spectrum=spectrum, w1=w1, delta=delta, n=n, p2=p2,
-                                        lam=lam, sigma=sigma)
+    grid = validate_mixed(spectrum=spectrum, w1=w1, delta=delta, n=n, p2=p2, lam=lam,
+                          sigma=sigma)
+    b = grid.arrays
+    spectrum, w1, delta = (grid.options[k] for k in ("spectrum", "w1", "delta"))
     kappa = effective_regularization(spectrum=spectrum, T=b["n"], lam=b["lam"])[..., None]
     l = spectrum
     p2_ = b["p2"][..., None]
@@ -61,7 +66,8 @@ def mixed_training_error(*, spectrum, w1, delta, n, p2, lam, sigma) -> np.ndarra
     c2 = np.sum(l * delta**2)
     bias = kappa[..., 0] ** 2 * (1 + u) * np.sum(l * wbar**2 / (l + kappa) ** 2, axis=-1)
     cross = -2 * b["p2"] * kappa[..., 0] * np.sum(l * wbar * delta / (l + kappa), axis=-1)
-    return bias + cross + b["p2"] ** 2 * c2 + (b["sigma"] ** 2 + (1 - b["p2"]) * b["p2"] * c2) * u
+    noise = (b["sigma"] ** 2 + (1 - b["p2"]) * b["p2"] * c2) * u
+    return np.asarray(bias + cross + b["p2"] ** 2 * c2 + noise, dtype=np.float64)
 
 
 @functools.cache
@@ -79,13 +85,15 @@ def derive_isotropic_mixed_error() -> sp.Expr:
     return (_sigma**2 + _p2 * (1 - _p2) * _c2) * unit + _p2**2 * _c2
 
 
-def isotropic_mixed_args(*, d, n, p2, c2, sigma) -> dict[str, np.ndarray]:
+def validate_isotropic_mixed(*, d, n, p2, c2, sigma) -> Grid:
+    """Validate :func:`isotropic_mixed_training_error`: ``d`` >= 1, ``n`` >= d + 2, ``p2`` in
+    [0, 1], ``c2``, ``sigma`` >= 0, broadcast together."""
     b = broadcast(d=param("d", d, lo=1, integer=True), n=param("n", n, lo=1, integer=True),
                   p2=param("p2", p2, lo=0, hi=1), c2=param("c2", c2, lo=0),
                   sigma=param("sigma", sigma, lo=0))
     if np.any(b["n"] < b["d"] + 2):
         raise ValueError(f"n must be an integer >= d + 2 (finite OLS risk), got n = {n}, d = {d}")
-    return b
+    return Grid(b)
 
 
 @functools.cache
@@ -99,8 +107,8 @@ def isotropic_mixed_training_error(*, d, n, p2, c2, sigma) -> np.ndarray:
 
     See :func:`derive_isotropic_mixed_error`. As n -> infinity it floors at p2^2 c2 (strong model
     collapse); p2 = 0 gives sigma^2 d/(n-d-1) [exact]."""
-    b = isotropic_mixed_args(d=d, n=n, p2=p2, c2=c2, sigma=sigma)
-    return _isotropic_mixed_numeric()(**b)
+    b = validate_isotropic_mixed(d=d, n=n, p2=p2, c2=c2, sigma=sigma).arrays
+    return np.asarray(_isotropic_mixed_numeric()(**b), dtype=np.float64)
 
 
 @functools.cache
@@ -122,7 +130,9 @@ def derive_random_projection_error() -> sp.Expr:
     return (1 - gamma) * _w1_norm**2 + _p2**2 * gamma * _c2 + noise * _m / (_n - _m - 1)
 
 
-def random_projection_args(*, d, n, m, p2, c2, sigma, w1_norm) -> dict[str, np.ndarray]:
+def validate_random_projection(*, d, n, m, p2, c2, sigma, w1_norm) -> Grid:
+    """Validate :func:`random_projection_error`: ``m`` in [1, min(d, n - 2)], ``p2`` in [0, 1],
+    ``c2``, ``sigma``, ``w1_norm`` >= 0, broadcast together."""
     b = broadcast(d=param("d", d, lo=1, integer=True), n=param("n", n, lo=1, integer=True),
                   m=param("m", m, lo=1, integer=True), p2=param("p2", p2, lo=0, hi=1),
                   c2=param("c2", c2, lo=0), sigma=param("sigma", sigma, lo=0),
@@ -130,7 +140,7 @@ def random_projection_args(*, d, n, m, p2, c2, sigma, w1_norm) -> dict[str, np.n
     if np.any((b["m"] > b["d"]) | (b["m"] > b["n"] - 2)):
         raise ValueError(f"m must be an integer in [1, min(d, n - 2)] (a finite ridgeless risk "
                          f"below the peak at m = n), got m = {m}, d = {d}, n = {n}")
-    return b
+    return Grid(b)
 
 
 @functools.cache
@@ -143,5 +153,6 @@ def random_projection_error(*, d, n, m, p2, c2, sigma, w1_norm) -> np.ndarray:
     """Test error of the random-projection model of :func:`derive_random_projection_error`.
 
     Larger models (m up to d) learn the shift p2 delta better, and the error peaks at m = n."""
-    b = random_projection_args(d=d, n=n, m=m, p2=p2, c2=c2, sigma=sigma, w1_norm=w1_norm)
-    return _random_projection_numeric()(**b)
+    b = validate_random_projection(d=d, n=n, m=m, p2=p2, c2=c2, sigma=sigma,
+                                   w1_norm=w1_norm).arrays
+    return np.asarray(_random_projection_numeric()(**b), dtype=np.float64)

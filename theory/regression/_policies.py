@@ -25,13 +25,13 @@ import numpy as np
 import sympy as sp
 
 from theory._symbolic import numeric
-from theory.domain import broadcast, choice, param
+from theory.domain import Grid, choice, param
 from theory.policy import Policy, as_policy, derive_subsample_weights
 from theory.regression._closed_forms import derive_noise_term
 
 __all__ = ["DESIGNS", "FIXED_DESIGN_POLICIES", "derive_fixed_design_error",
-           "derive_fresh_accumulate_term", "derive_subsample_weights", "fixed_design_args",
-           "fixed_design_error"]
+           "derive_fresh_accumulate_term", "derive_subsample_weights", "fixed_design_error",
+           "validate_fixed_design"]
 
 FIXED_DESIGN_POLICIES = ("replace", "accumulate", "accumulate-subsample")
 DESIGNS = ("fixed", "fresh")
@@ -76,13 +76,20 @@ def _fresh_term():
     return numeric(derive_fresh_accumulate_term(), [_d, _T, _i, _sigma])
 
 
-def fixed_design_args(*, d, T, n, sigma, policy, design) -> tuple[dict, Policy, str]:
-    """Validate the fixed-design chain's arguments (shared with :mod:`sim.regression`)."""
-    b = broadcast(d=param("d", d, lo=1, integer=True), T=param("T", T, lo=1, integer=True),
-                  n=param("n", n, lo=0, integer=True), sigma=param("sigma", sigma, lo=0))
-    if np.any(b["T"] < b["d"] + 2):
+def validate_fixed_design(*, d, T, n, sigma, policy: Policy | str = "replace",
+                          design: str = "fixed") -> Grid:
+    """Validate the chain of :func:`fixed_design_error` (shared with :mod:`sim.regression`):
+    ``d`` >= 1, ``T`` >= d + 2, ``n`` >= 0, ``sigma`` >= 0 broadcast together; ``policy`` one of
+    ``FIXED_DESIGN_POLICIES``, ``design`` one of ``DESIGNS`` (accumulate-subsample: fixed only)."""
+    grid = Grid(dict(d=param("d", d, lo=1, integer=True), T=param("T", T, lo=1, integer=True),
+                     n=param("n", n, lo=0, integer=True), sigma=param("sigma", sigma, lo=0)),
+                dict(policy=as_policy(policy, FIXED_DESIGN_POLICIES),
+                     design=choice("design", design, DESIGNS)))
+    if np.any(grid["T"] < grid["d"] + 2):
         raise ValueError(f"T must be an integer >= d + 2 (finite OLS risk), got T = {T}, d = {d}")
-    return b, as_policy(policy, FIXED_DESIGN_POLICIES), choice("design", design, DESIGNS)
+    if grid.options["policy"].name == "accumulate-subsample" and grid.options["design"] != "fixed":
+        raise ValueError("design must be 'fixed' for policy 'accumulate-subsample'")
+    return grid
 
 
 def fixed_design_error(*, d, T, n, sigma, policy: Policy | str = "replace",
@@ -105,19 +112,20 @@ def fixed_design_error(*, d, T, n, sigma, policy: Policy | str = "replace",
       fixed-design value (each term is at most d/(i^2 (T-d-1))) and bounded by it.
     * accumulate-subsample is defined for the fixed design only.
     """
-    b, pol, des = fixed_design_args(d=d, T=T, n=n, sigma=sigma, policy=policy, design=design)
+    grid = validate_fixed_design(d=d, T=T, n=n, sigma=sigma, policy=policy, design=design)
+    b, pol, des = grid.arrays, grid.options["policy"], grid.options["design"]
     if pol.name == "accumulate-subsample":
-        if des != "fixed":
-            raise ValueError("design must be 'fixed' for policy 'accumulate-subsample'")
         unit = _unit()(d=b["d"], T=b["T"], sigma=b["sigma"])
-        return unit * derive_subsample_weights(int(b["n"].max()))[b["n"]]
+        return np.asarray(unit * derive_subsample_weights(int(b["n"].max()))[b["n"]],
+                          dtype=np.float64)
     if pol.name == "accumulate" and des == "fresh":
         out = np.empty(b["n"].shape)
         for idx in np.ndindex(out.shape):
             i = np.arange(1.0, b["n"][idx] + 1)
             out[idx] = _fresh_term()(d=b["d"][idx], T=b["T"][idx], i=i, sigma=b["sigma"][idx]).sum()
         return out
-    return _numeric(pol.name)(d=b["d"], T=b["T"], n=b["n"], sigma=b["sigma"])
+    return np.asarray(_numeric(pol.name)(d=b["d"], T=b["T"], n=b["n"], sigma=b["sigma"]),
+                      dtype=np.float64)
 
 
 @functools.cache

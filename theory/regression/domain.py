@@ -1,7 +1,10 @@
 """Parameter domains of the regression chain, shared by the theory functions and their simulators.
 
-The ``*_args`` functions validate keyword arguments and return float64 arrays, raising
-``ValueError`` naming the parameter and its valid range.
+The ``validate_*`` functions validate a theory function's keyword arguments and return a
+:class:`theory.domain.Grid` (the broadcast numeric parameters, and the non-broadcast options: a
+spectrum, per-generation sample sizes, a policy); the theory function and its simulator twin in
+:mod:`sim.regression` both call them. Out-of-domain input raises ``ValueError`` naming the
+parameter and its valid range. The ``*_args`` helpers return plain arrays.
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from theory.domain import broadcast, param
+from theory.domain import Grid, broadcast, param
+
+__all__ = ["Generations", "chain_generations", "generations", "ols_args", "overparam_args",
+           "require_ols_generators", "ridge_args", "spectrum_args", "validate_isotropic_ridge",
+           "validate_ols", "validate_overparam", "validate_ridge"]
 
 
 class Generations(NamedTuple):
@@ -78,12 +85,12 @@ def spectrum_args(*, spectrum, w0) -> tuple[np.ndarray, np.ndarray]:
     return spectrum, w0
 
 
-def ridge_args(*, d: int, T, lam, n, T0, sigma, sigma0) -> tuple[dict[str, np.ndarray],
+def ridge_args(*, d, T, lam, n, T0, sigma, sigma0) -> tuple[dict[str, np.ndarray],
                                                                  Generations]:
     """Downstream ridge after n OLS generators; lam = 0 needs |T - d| >= 2 (finite risk)."""
     b = broadcast(T=param("T", T, lo=1, integer=True), lam=param("lam", lam, lo=0),
                   sigma=param("sigma", sigma, lo=0))
-    if np.any((b["lam"] == 0) & (np.abs(b["T"] - d) <= 1)):
+    if np.any((b["lam"] == 0) & (np.abs(b["T"] - np.asarray(d)) <= 1)):
         raise ValueError(f"T must differ from d = {d} by at least 2 when lam = 0 (the ridgeless "
                          "risk is infinite at the interpolation threshold); use lam > 0")
     gens = generations(n=n, T0=T0, sigma0=sigma0)
@@ -102,3 +109,56 @@ def overparam_args(*, d, T0, n, sigma0, w0_norm) -> dict[str, np.ndarray]:
                          f"for over-parametrised generators, got T0 = {T0}, d = {d}")
     return dict(d=d, T0=T0, n=param("n", n, lo=0, integer=True), sigma0=sigma0,
                 w0_norm=param("w0_norm", w0_norm, lo=0))
+
+
+def _generation_options(gens: Generations) -> tuple[dict, dict]:
+    """Grid arrays and options of a generator chain: uniform chains broadcast n, T0 and sigma0;
+    per-generation chains keep n (a scalar) and hold T0, sigma0 as tuples (one per generation)."""
+    if gens.per_generation:
+        return dict(n=gens.n), dict(T0=tuple(gens.T0.tolist()),
+                                    sigma0=tuple(gens.sigma0.tolist()))
+    return dict(n=gens.n, T0=gens.T0, sigma0=gens.sigma0), dict(T0=None, sigma0=None)
+
+
+def chain_generations(grid: Grid) -> Generations:
+    """The generator chain of a validated grid (:func:`validate_ols`, :func:`validate_ridge`,
+    :func:`validate_isotropic_ridge`), broadcast to the grid's shape when uniform."""
+    if grid.options["T0"] is not None:
+        return Generations(grid["n"], np.asarray(grid.options["T0"], dtype=np.float64),
+                           np.asarray(grid.options["sigma0"], dtype=np.float64), True)
+    return Generations(grid["n"], grid["T0"], grid["sigma0"], False)
+
+
+def validate_ols(*, d, T, T0, n, sigma, sigma0) -> Grid:
+    """Validate the OLS chain (:func:`theory.regression.ols_test_error`): ``d`` >= 1,
+    ``T`` >= d + 2, ``T0`` >= d + 2 when n >= 1, ``sigma``, ``sigma0`` >= 0; ``T0`` and ``sigma0``
+    may be lists (one entry per generation, ``n`` their length)."""
+    p, gens = ols_args(d=d, T=T, T0=T0, n=n, sigma=sigma, sigma0=sigma0)
+    arrays, options = _generation_options(gens)
+    return Grid({**p, **arrays}, options)
+
+
+def validate_ridge(*, spectrum, w0, T, T0, n, lam, sigma, sigma0) -> Grid:
+    """Validate ridge downstream of OLS generators (:func:`theory.regression.ridge_test_error`):
+    ``spectrum`` > 0 and ``w0`` 1-D of one length d (options), ``T`` >= 1, ``lam`` >= 0
+    (|T - d| >= 2 when lam = 0), generators as in :func:`validate_ols`."""
+    spectrum, w0 = spectrum_args(spectrum=spectrum, w0=w0)
+    p, gens = ridge_args(d=spectrum.shape[0], T=T, lam=lam, n=n, T0=T0, sigma=sigma,
+                         sigma0=sigma0)
+    arrays, options = _generation_options(gens)
+    return Grid({**p, **arrays}, dict(spectrum=spectrum, w0=w0, **options))
+
+
+def validate_isotropic_ridge(*, d, T, T0, n, lam, sigma, sigma0, w0_norm) -> Grid:
+    """Validate isotropic ridge (:func:`theory.regression.isotropic_ridge_test_error`): ``d``
+    >= 1 (broadcast like the rest), ``w0_norm`` >= 0, the others as in :func:`validate_ridge`."""
+    d = param("d", d, lo=1, integer=True)
+    p, gens = ridge_args(d=d, T=T, lam=lam, n=n, T0=T0, sigma=sigma, sigma0=sigma0)
+    arrays, options = _generation_options(gens)
+    return Grid({"d": d, **p, **arrays, "w0_norm": param("w0_norm", w0_norm, lo=0)}, options)
+
+
+def validate_overparam(*, d, T0, n, sigma0, w0_norm) -> Grid:
+    """Validate over-parametrised generators
+    (:func:`theory.regression.overparam_generator_error`); see :func:`overparam_args`."""
+    return Grid(overparam_args(d=d, T0=T0, n=n, sigma0=sigma0, w0_norm=w0_norm))
