@@ -5,7 +5,8 @@ A training procedure is one or two *sources*: ``T_s`` draws from the Zipf(``b_s`
 to a window ``lo_s <= i <= hi_s`` of the vocabulary. Each seed samples the exact multinomial count
 vector of every source (:func:`sim.sampling.tree_counts`; its static plan, made from the concrete
 weights and ``T_s`` of the grid point and rounded so nearby ``T`` share a program, sets only the
-speed: the work grows far below linearly in T), and the test error is the exact real mass of the
+speed: the work grows far below linearly in T; up to ``DENSE_MAX`` items every row is split by
+binomials, one program for every T), and the test error is the exact real mass of the
 queries the learner does not know, ``sum_i p_i 1[count_i = 0 or i not stored]`` (``p`` =
 Zipf(``beta``); a memory of capacity ``d`` stores only ``i <= d``). ``T`` and ``T0`` are integers
 (sample counts). Mixtures draw ``round(pi T)`` clean and ``T - round(pi T)`` AI samples.
@@ -21,9 +22,10 @@ for ``cap`` tail draws per source (static, bucketed), where ``cap`` is at least
 Bernstein's inequality a count exceeds it with probability below ``1e-16`` per source and seed
 (draws beyond ``cap`` would be dropped). The unseen mass is the tail mass of ``p`` minus the mass
 of the distinct tail items drawn (and stored), plus the unseen head mass. Precision: tail items
-are carried in the float dtype, so in float32 two draws of items above ``2^24`` can be counted as
-one item when they round alike (items whose mass is below about ``2^-24 beta``-fold of the
-tail's), and an item beyond the float range (only for ``beta`` near 1) counts as mass 0.
+are carried in the float dtype, so in float32 two draws of distinct items above ``2^24`` that
+round to the same float count as one item, an item beyond the float range (only for ``beta`` near
+1) counts as mass 0, and the uniforms' 23-bit resolution leaves the law inexact only for items
+whose mass beyond is below about ``2^-23`` of the tail's; float64 (x64) resolves far more.
 
 The resample and cut chains (:func:`generations_error`) and the bigram model need a finite
 vocabulary: for ``N = None`` they raise a ValueError.
