@@ -134,13 +134,16 @@ def default_memory_budget(devices: Sequence[jax.Device] | None = None) -> int:
 
 
 @functools.lru_cache(maxsize=256)
-def _runner(one_seed: Callable, frozen_static: tuple, devices: tuple) -> Callable:
+def _runner(one_seed: Callable, frozen_static: tuple, devices: tuple,
+            shared: bool = False) -> Callable:
     """The compiled batch: ``vmap`` over one chunk of work items (a seed key and that item's
     traced values), sharded over ``devices``."""
     static = dict(frozen_static)
 
     def chunk(keys: jax.Array, params: dict) -> jax.Array:
         with jax.default_matmul_precision(MATMUL_PRECISION):
+            if shared:  # one run: its values stay unbatched (a lax.cond on them stays a cond)
+                return jax.vmap(lambda k: one_seed(k, **static, **params))(keys)
             return jax.vmap(lambda k, p: one_seed(k, **static, **p))(keys, params)
 
     if len(devices) == 1:
@@ -149,13 +152,14 @@ def _runner(one_seed: Callable, frozen_static: tuple, devices: tuple) -> Callabl
     # (no automatic partitioning of the while loops and conds inside one seed's simulation).
     mesh = Mesh(np.array(devices), ("seeds",))
     return jax.jit(jax.shard_map(chunk, mesh=mesh, in_specs=(PartitionSpec("seeds"),
-                                                            PartitionSpec("seeds")),
+                                                            PartitionSpec() if shared
+                                                            else PartitionSpec("seeds")),
                                  out_specs=PartitionSpec("seeds"), check_vma=False))
 
 
 @functools.lru_cache(maxsize=1024)
 def _footprint(one_seed: Callable, frozen_static: tuple, devices: tuple, signature: tuple,
-               width: int) -> int:
+               width: int, shared: bool = False) -> int:
     """Bytes one device needs for a chunk of ``width`` items per device: XLA's memory analysis
     (arguments + outputs + temporaries) of the program :func:`sample_items` then runs.
 
@@ -165,8 +169,9 @@ def _footprint(one_seed: Callable, frozen_static: tuple, devices: tuple, signatu
     key_shape, key_dtype, params = signature
     rows = width * len(devices)
     keys = jax.ShapeDtypeStruct((rows, *key_shape), key_dtype)
-    traced = {name: jax.ShapeDtypeStruct((rows, *shape), dtype) for name, shape, dtype in params}
-    stats = _runner(one_seed, frozen_static, devices).lower(keys, traced).compile() \
+    lead = () if shared else (rows,)
+    traced = {name: jax.ShapeDtypeStruct((*lead, *shape), dtype) for name, shape, dtype in params}
+    stats = _runner(one_seed, frozen_static, devices, shared).lower(keys, traced).compile() \
         .memory_analysis()
     return (stats.argument_size_in_bytes + stats.output_size_in_bytes
             + stats.temp_size_in_bytes - stats.alias_size_in_bytes)
@@ -185,7 +190,7 @@ def _dtype():
 def chunk_width(one_seed: Callable, key: jax.Array, *, seeds: int, budget: int,
                 static: Mapping[str, Any] | None = None,
                 params: Mapping[str, Any] | None = None,
-                devices: Sequence[jax.Device] | None = None) -> int:
+                devices: Sequence[jax.Device] | None = None, shared: bool = False) -> int:
     """Items (seeds) per device per chunk: the widest chunk (up to all ``seeds`` items, and
     ``MAX_CHUNK`` on CPU devices) that fits ``budget``; ``params`` are one item's traced values.
 
@@ -204,18 +209,19 @@ def chunk_width(one_seed: Callable, key: jax.Array, *, seeds: int, budget: int,
         needed = min(needed, MAX_CHUNK)
     run = (one_seed, tuple(sorted((static or {}).items())), devices,
            _signature(key, params or {}))
+    known = (*run, shared)  # what _widest remembers this runner by
 
     def fit(cap: int) -> int:  # the widest chunk <= cap within budget, memory linear in width
-        widest, its_bytes = _widest[run]
+        widest, its_bytes = _widest[known]
         return max(1, min(cap, math.floor(budget / (its_bytes / widest))))
 
     def measure(width: int) -> int:
-        need = _footprint(*run, width)
-        if width > _widest.get(run, (0, 0))[0]:
-            _widest[run] = width, need
+        need = _footprint(*run, width, shared)
+        if width > _widest.get(known, (0, 0))[0]:
+            _widest[known] = width, need
         return need
 
-    first = run not in _widest
+    first = known not in _widest
     width = needed if first else fit(needed)
     need = measure(width)
     if need > budget and first and width > 1:
@@ -267,20 +273,22 @@ def sample_items(
         budget = (_check_budget(memory_budget) if memory_budget is not None
                   else _budget or default_memory_budget(devices))
         per_dev = chunk_width(one_seed, key, seeds=total, budget=budget, static=static,
-                              params=one_item, devices=devices)
+                              params=one_item, devices=devices, shared=runs == 1)
     else:
         per_dev = min(int(batch_size), math.ceil(total / n_dev))
     width = per_dev * n_dev
-    run = _runner(one_seed, tuple(sorted((static or {}).items())), devices)
+    shared = runs == 1  # a single run's values are passed once, unbatched
+    run = _runner(one_seed, tuple(sorted((static or {}).items())), devices, shared)
     spans_processes = any(d.process_index != jax.process_index() for d in devices)
-    chunk = _across_processes(run, devices) if spans_processes else run
+    chunk = _across_processes(run, devices, shared) if spans_processes else run
     dtype = _dtype()
     out = []
     for c in range(math.ceil(total / width)):
         items = np.minimum(np.arange(c * width, (c + 1) * width), total - 1)
         seed_idx = jnp.asarray(items % seeds, dtype=jnp.uint32)
         keys = _fold(key, seed_idx)
-        params = {k: jnp.asarray(v[items // seeds], dtype=dtype) for k, v in traced.items()}
+        params = {k: jnp.asarray(v[0] if shared else v[items // seeds], dtype=dtype)
+                  for k, v in traced.items()}
         out.append(chunk(keys, params))
     # Chunks are dispatched one after another (memory bounded by what is in flight) and the
     # results come to the host in one transfer.
@@ -322,7 +330,7 @@ def sample_seeds(
                         batch_size=batch_size, memory_budget=memory_budget, devices=devices)[0]
 
 
-def _across_processes(run: Callable, devices: tuple) -> Callable:
+def _across_processes(run: Callable, devices: tuple, shared: bool = False) -> Callable:
     """``run`` for a multi-process (``jax.distributed``) run: every process computes all the keys
     and values of a chunk (cheap), hands its own devices their slices as global arrays, and
     gathers the whole result, so every process returns the same numbers as a single process."""
@@ -337,7 +345,8 @@ def _across_processes(run: Callable, devices: tuple) -> Callable:
     def chunk(keys: jax.Array, traced: dict) -> np.ndarray:
         data = np.asarray(jax.random.key_data(keys))
         result = run(jax.random.wrap_key_data(shard(data), impl=jax.random.key_impl(keys)),
-                     {k: shard(np.asarray(v)) for k, v in traced.items()})
+                     {k: np.asarray(v) if shared else shard(np.asarray(v))
+                      for k, v in traced.items()})
         return np.asarray(multihost_utils.process_allgather(result, tiled=True))
 
     return chunk
