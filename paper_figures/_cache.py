@@ -34,8 +34,8 @@ from sim import Estimate
 __all__ = ["CODE_PACKAGES", "DEFAULT_CACHE", "Runner", "code_version"]
 
 CODE_PACKAGES = ("sim", "theory")
-DEFAULT_CACHE = Path(os.environ.get("COLLAPSE_CACHE", Path(__file__).resolve().parent.parent
-                                    / ".cache" / "paper_figures"))
+#: Under the working directory (never inside an installed package), or ``COLLAPSE_CACHE``.
+DEFAULT_CACHE = Path(os.environ.get("COLLAPSE_CACHE", Path.cwd() / ".cache" / "paper_figures"))
 
 
 def _jsonable(value: Any) -> Any:
