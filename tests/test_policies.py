@@ -24,8 +24,7 @@ def test_policy_names_and_constructors():
     w = Policy.weighted(0.6, k=2.0)
     assert (w.real, w.k) == (0.6, 2.0)
     assert str(w) == "weighted(w=0.6, k=2)"
-    assert set(POLICY_NAMES) == {"replace", "accumulate", "accumulate-subsample", "mix", "weighted",
-                                 "fixed-real"}
+    assert set(POLICY_NAMES) == {"replace", "accumulate", "accumulate-subsample", "mix", "weighted"}
 
 
 def test_unknown_policy_lists_valid_names():
