@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim.gaussian as sg
-from sim import RunOptions
 import theory.gaussian as tg
+from sim import RunOptions
 from theory.policy import Policy
 
 Z = 4.0
