@@ -26,6 +26,7 @@ if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_O0}".strip()
 
 import jax  # noqa: E402
+import jax.monitoring  # noqa: E402
 import pytest  # noqa: E402
 
 from sim._compilation_cache import ENV, enable_compilation_cache  # noqa: E402
@@ -49,3 +50,17 @@ def forced_devices_env():
 def key():
     """A fixed key: statistical tests must be reproducible."""
     return jax.random.key(20240712)
+
+
+@pytest.fixture
+def compiles():
+    """Names of the programs XLA compiles while the test runs (jax.monitoring events)."""
+    names = []
+
+    def listen(event, duration, **kw):
+        if event == "/jax/core/compile/backend_compile_duration":
+            names.append(kw.get("fun_name"))
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    yield names
+    jax.monitoring.unregister_event_duration_listener(listen)

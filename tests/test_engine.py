@@ -16,20 +16,6 @@ import sim.gaussian as sg
 from sim import Estimate, RunOptions, bucket
 
 
-@pytest.fixture
-def compiles():
-    """Names of the programs XLA compiles while the test runs (jax.monitoring events)."""
-    names = []
-
-    def listen(event, duration, **kw):
-        if event == "/jax/core/compile/backend_compile_duration":
-            names.append(kw.get("fun_name"))
-
-    jax.monitoring.register_event_duration_secs_listener(listen)
-    yield names
-    jax.monitoring.unregister_event_duration_listener(listen)
-
-
 def test_bucket_rounds_up_by_at_most_an_eighth():
     assert [bucket(v) for v in (0, 1, 3, 4, 5, 9, 16)] == [4, 4, 4, 4, 8, 16, 16]
     values = np.arange(17, 5000)

@@ -30,20 +30,6 @@ def _bytes(width: int, key, m: int = M) -> int:
     return _footprint(_gather_seed, (("m", m),), tuple(jax.devices()), _signature(key, {}), width)
 
 
-@pytest.fixture
-def compiles():
-    """Names of the programs XLA compiles while the test runs (jax.monitoring events)."""
-    names = []
-
-    def listen(event, duration, **kw):
-        if event == "/jax/core/compile/backend_compile_duration":
-            names.append(kw.get("fun_name"))
-
-    jax.monitoring.register_event_duration_secs_listener(listen)
-    yield names
-    jax.monitoring.unregister_event_duration_listener(listen)
-
-
 def test_chunk_is_the_widest_that_fits_and_compiles_once(key, compiles):
     """The chosen width fits the budget and the next width does not (memory is linear in the
     width for this program); the chunk that runs is the one analysed (no second compilation),
