@@ -1,5 +1,5 @@
-"""Simulators of the regression chain of THEORY 1.1 (twins of :mod:`theory.regression`),
-declared on the sweep engine (:mod:`sim._engine`).
+"""Simulators of the regression chain of Dohmatob, Feng and Kempe (NeurIPS 2024, section 2;
+twins of :mod:`theory.regression`), declared on the sweep engine (:mod:`sim._engine`).
 
 One seed: n generators, each refitting the previous model's labels on a fresh design (OLS when
 T0 >= d, the min-norm interpolator when T0 < d), then a downstream ridge (or OLS / min-norm when

@@ -1,5 +1,6 @@
 """Simulators of mixed real/synthetic training sets (twins of the functions of
-:mod:`theory.regression._mixing`; SMC, THEORY 2.2), declared on the sweep engine.
+:mod:`theory.regression._mixing`; Dohmatob et al., "Strong Model Collapse", ICLR 2025),
+declared on the sweep engine.
 
 The n2 = round(p2 n) synthetic points and the n1 = n - n2 real ones enter ridge / OLS only through
 their Gram matrices and X'Y, so each group is drawn through its Bartlett factor
