@@ -24,7 +24,18 @@ def test_policy_names_and_constructors():
     w = Policy.weighted(0.6, k=2.0)
     assert (w.real, w.k) == (0.6, 2.0)
     assert str(w) == "weighted(w=0.6, k=2)"
-    assert set(POLICY_NAMES) == {"replace", "accumulate", "accumulate-subsample", "mix", "weighted"}
+    f = Policy.fixed_real(2.0)
+    assert (f.name, f.ratio, str(f)) == ("fixed-real", 2.0, "fixed-real(ratio=2)")
+    assert as_policy("fixed-real(ratio=0.5)") == Policy.fixed_real(0.5)
+    assert set(POLICY_NAMES) == {"replace", "accumulate", "accumulate-subsample", "mix", "weighted",
+                                 "fixed-real"}
+
+
+def test_policy_parameters_are_validated():
+    with pytest.raises(ValueError, match=r"^ratio must be"):
+        Policy.fixed_real(-1.0)
+    with pytest.raises(ValueError, match=r"^policy 'mix' takes no 'ratio' parameter"):
+        Policy("mix", real=0.5, ratio=1.0)
 
 
 def test_unknown_policy_lists_valid_names():

@@ -13,6 +13,10 @@ and by their simulator twins.
   the previous generation (SMC; KAZ's mixing). ``mix(real=0)`` is ``replace``.
 * ``weighted``: fresh real data (n points) and synthetic data (n/k points) are both kept, and the
   estimate is ``w * real + (1 - w) * synthetic`` (HXC, "Recursive Learning Without Collapse").
+* ``fixed-real``: one real sample, drawn once, is kept in every training set, together with
+  ``ratio`` times as many synthetic points from the previous generation (Bertrand et al., "On the
+  Stability of Iterative Retraining of Generative Models on their Own Data", ICLR 2024,
+  arXiv:2310.00429, their lambda; Alemohammad et al.'s "synthetic augmentation" loop).
 
 Each model supports the policies for which it is defined; asking a model for another one raises a
 ``ValueError`` that lists the ones it accepts.
@@ -30,9 +34,11 @@ from theory.domain import choice, param
 
 __all__ = ["POLICY_NAMES", "Policy", "as_policy", "derive_subsample_weights"]
 
-_PRINTED = re.compile(r"(mix|weighted)\((.*)\)")
+_PRINTED = re.compile(r"(mix|weighted|fixed-real)\((.*)\)")
 POLICY_NAMES: tuple[str, ...] = ("replace", "accumulate", "accumulate-subsample", "mix",
-                                 "weighted")
+                                 "weighted", "fixed-real")
+#: Policies that take parameters (given as ``Policy.<name>(...)`` or their printed form).
+_PARAMETRISED = ("mix", "weighted", "fixed-real")
 
 
 @dataclass(frozen=True)
@@ -40,12 +46,14 @@ class Policy:
     """A data policy. Build it with the class methods, or pass its name where a model takes one.
 
     ``real`` is the share of real data (``mix``) or the weight on the real estimate (``weighted``);
-    ``k`` is the real-to-synthetic size ratio of ``weighted`` (n real points, n/k synthetic).
+    ``k`` is the real-to-synthetic size ratio of ``weighted`` (n real points, n/k synthetic);
+    ``ratio`` is the synthetic-to-real size ratio of ``fixed-real``.
     """
 
     name: str
     real: float = 0.0
     k: float = 1.0
+    ratio: float = 0.0
 
     def __post_init__(self) -> None:
         choice("policy", self.name, POLICY_NAMES)
@@ -55,7 +63,11 @@ class Policy:
             object.__setattr__(self, "real", float(param("real", self.real, lo=0, lo_open=True,
                                                          hi=1)))
             object.__setattr__(self, "k", float(param("k", self.k, lo=0, lo_open=True)))
-        elif (self.real, self.k) != (0.0, 1.0):
+        if self.name == "fixed-real":
+            object.__setattr__(self, "ratio", float(param("ratio", self.ratio, lo=0)))
+        elif self.ratio != 0.0:
+            raise ValueError(f"policy {self.name!r} takes no 'ratio' parameter")
+        if self.name not in ("mix", "weighted") and (self.real, self.k) != (0.0, 1.0):
             raise ValueError(f"policy {self.name!r} takes no 'real' or 'k' parameter")
 
     @classmethod
@@ -80,11 +92,19 @@ class Policy:
         """HXC: estimate ``w * real + (1 - w) * synthetic``, n real and n/k synthetic points."""
         return cls("weighted", real=w, k=k)
 
+    @classmethod
+    def fixed_real(cls, ratio: float) -> Policy:
+        """A real sample drawn once is kept; each generation adds ``ratio`` (>= 0) times as many
+        synthetic points (Bertrand et al.'s lambda)."""
+        return cls("fixed-real", ratio=ratio)
+
     def __str__(self) -> str:
         if self.name == "mix":
             return f"mix(real={self.real:g})"
         if self.name == "weighted":
             return f"weighted(w={self.real:g}, k={self.k:g})"
+        if self.name == "fixed-real":
+            return f"fixed-real(ratio={self.ratio:g})"
         return self.name
 
 
@@ -92,19 +112,21 @@ def as_policy(policy: Policy | str, allowed: tuple[str, ...] = POLICY_NAMES) -> 
     """Turn a name or a :class:`Policy` into a :class:`Policy` whose name is in ``allowed``.
 
     Parametrised policies are given as the object or as its printed form (``"mix(real=0.2)"``,
-    ``"weighted(w=0.6, k=2)"``), which keeps configurations JSON-friendly. The error lists the
-    valid names.
+    ``"weighted(w=0.6, k=2)"``, ``"fixed-real(ratio=1)"``), which keeps configurations
+    JSON-friendly. The error lists the valid names.
     """
     if isinstance(policy, str) and (found := _PRINTED.fullmatch(policy.replace(" ", ""))):
         name, args = found.groups()
         try:
             values = {k: float(v) for k, v in (a.split("=") for a in args.split(",") if a)}
-            policy = Policy.mix(**values) if name == "mix" else Policy.weighted(**values)
+            build = {"mix": Policy.mix, "weighted": Policy.weighted,
+                     "fixed-real": Policy.fixed_real}[name]
+            policy = build(**values)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"policy {policy!r} is malformed: {exc}") from exc
     if isinstance(policy, str):
-        choice("policy", policy, [a for a in allowed if a not in ("mix", "weighted")]
-               + [f"Policy.{a}(...)" for a in allowed if a in ("mix", "weighted")])
+        choice("policy", policy, [a for a in allowed if a not in _PARAMETRISED]
+               + [f"Policy.{a.replace('-', '_')}(...)" for a in allowed if a in _PARAMETRISED])
         policy = Policy(policy)
     if not isinstance(policy, Policy):
         raise ValueError(f"policy must be a Policy or one of {', '.join(map(repr, allowed))}; "
