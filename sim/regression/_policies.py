@@ -7,14 +7,17 @@ is (R'R)^-1 sigma R'g = sigma R^-1 g: one triangular solve, O(d^2) per iteration
 ``accumulate`` adds it with weight 1/i (the stacked fit is the running average of per-batch fits).
 ``design="fresh"`` draws a new R each iteration and keeps the stacked normal equations
 G_i = G_{i-1} + R_i'R_i, s_i = s_{i-1} + R_i'R_i e_{i-1} + sigma R_i'g, e_i = G_i^-1 s_i.
-``accumulate-subsample`` needs the rows (each row's label comes from its own batch): it keeps the
-raw T x d design, every past fit and every past noise vector. ``RunOptions(sampler="raw")`` uses
-raw designs for all.
+``accumulate-subsample`` is simulated as Kazdan et al. run it ("Collapse or Thrive?",
+arXiv:2410.16713, their fixed-design linear regression): a raw pool of (row, label) pairs that
+grows by one relabelling of the T design rows per iteration, each fit pinv (OLS, min-norm when
+rank-deficient) on T pairs drawn from the pool without replacement, so a row may be drawn several
+times with different labels, or not at all. ``RunOptions(sampler="raw")`` uses raw designs for
+the other policies.
 
 Sizes: the chain records every iteration up to the sweep's largest n (bucketed), read at each
 point's n; raw designs have a bucketed number of rows, the rows past T zero (they add nothing to
-X'X or X'E, so the law is that of the T-row design). d fixes the shapes (static: points with
-different d are separate programs).
+X'X or X'E, so the law is that of the T-row design; the pool is n_max x rows, its padding never
+drawn). d fixes the shapes (static: points with different d are separate programs).
 """
 
 from __future__ import annotations
@@ -87,25 +90,51 @@ def _one_fresh(key, *, n_max: int, d: int, policy: str, raw_T: int, T, sigma):
     return jnp.concatenate([jnp.zeros(1), path])
 
 
+def _pinv_solve(g: jax.Array, b: jax.Array) -> jax.Array:
+    """``pinv(G) b`` for a symmetric positive semi-definite G (d x d), by its eigendecomposition:
+    eigenvalues at most ``d eps`` times the largest count as zero (a rank-deficient G gives the
+    min-norm solution, as ``numpy.linalg.pinv`` does on the design itself)."""
+    lam, vec = jnp.linalg.eigh(g)
+    cut = g.shape[0] * jnp.finfo(g.dtype).eps * 10 * jnp.max(lam)
+    inv = jnp.where(lam > cut, 1.0 / jnp.where(lam > cut, lam, 1.0), 0.0)
+    return vec @ (inv * (vec.T @ b))
+
+
 def _one_subsample(key, *, n_max: int, d: int, rows: int, T, sigma):
-    """accumulate-subsample, fixed raw design: row r of iteration i takes its label from a batch
-    J_r ~ Uniform{1..i}: x_r'e_{J_r - 1} + E_{J_r, r}. Keeps past fits and noises. The design
-    has ``rows`` rows, those past T zero (they do not enter X'residual)."""
-    k_design, k_noise = jax.random.split(key)
+    """accumulate-subsample as KAZ run it: a raw pool of (row, label) pairs.
+
+    The design X has ``rows`` (static) rows, the first T drawn N(0, I_d); the truth w* ~ N(0, I_d)
+    (as in the published code; it matters only through fits on fewer than d distinct rows).
+    Batch j (0-based) of the pool labels the T rows by fit w_j (w_0 = w*) plus N(0, sigma^2).
+    Fit i (i = 1..n) draws T of the pool's iT pairs uniformly without replacement (the first T of
+    a Gumbel top-k over the valid pairs of the padded n_max x rows pool) and is pinv of the
+    drawn design applied to the drawn labels: OLS, min-norm when fewer than d distinct rows are
+    drawn. Cost per fit: O(n_max rows) for the draw, O(rows d^2 + d^3) for the fit.
+    """
+    k_design, k_truth, k_noise, k_draw = jax.random.split(key, 4)
     x = _rows(k_design, rows=rows, d=d, T=T)
-    solve = cho_factor(x.T @ x)
-    noise = sigma * jax.random.normal(k_noise, (n_max, rows))
-    index = jnp.arange(rows)
+    w_star = jax.random.normal(k_truth, (d,))
+    live_row = jnp.arange(rows) < T
+    kept = live_row.astype(x.dtype)  # the first T of the top-rows draws
+    first = x @ w_star + sigma * jax.random.normal(jax.random.fold_in(k_noise, 0), (rows,))
+    pool = jnp.zeros((n_max, rows)).at[0].set(first)
 
-    def step(fits, inputs):
-        i, k = inputs  # fits[j] = e_j, j = 0..i-1 filled
-        batch = jax.random.randint(k, (rows,), 0, i + 1)  # J_r - 1 in 0..i
-        residual = jnp.sum(x * fits[batch], axis=1) + noise[batch, index]
-        e = cho_solve(solve, x.T @ residual)
-        return fits.at[i + 1].set(e), e @ e
+    def step(pool, inputs):
+        i, k = inputs  # i = 1..n_max: batches 0..i-1 are in the pool
+        k_pick, k_label = jax.random.split(k)
+        valid = (jnp.arange(n_max)[:, None] < i) & live_row[None, :]
+        score = jnp.where(valid, jax.random.gumbel(k_pick, (n_max, rows)), -jnp.inf)
+        _, idx = jax.lax.top_k(score.reshape(-1), rows)
+        xs = x[idx % rows] * kept[:, None]
+        ys = pool.reshape(-1)[idx] * kept
+        w = _pinv_solve(xs.T @ xs, xs.T @ ys)
+        label = x @ w + sigma * jax.random.normal(k_label, (rows,))
+        pool = pool.at[jnp.minimum(i, n_max - 1)].set(jnp.where(i < n_max, label, pool[-1]))
+        e = w - w_star
+        return pool, e @ e
 
-    _, path = jax.lax.scan(step, jnp.zeros((n_max + 1, d)),
-                           (jnp.arange(n_max), jax.random.split(key, n_max)))
+    steps = (jnp.arange(1, n_max + 1), jax.random.split(k_draw, n_max))
+    _, path = jax.lax.scan(step, pool, steps)
     return jnp.concatenate([jnp.zeros(1), path])
 
 
@@ -134,5 +163,6 @@ fixed_design_error = twin(Twin(
     doc="""Sigma = I without loss of generality (the error is Sigma-free, see the theory
     module). The design enters through its Bartlett factor (one triangular solve per
     iteration); ``sampler="raw"`` draws the raw designs and noise vectors.
-    ``accumulate-subsample`` always keeps the raw design (each row's label comes from its own
-    batch). One chain per seed records every iteration, so a sweep over n costs one chain."""))
+    ``accumulate-subsample`` always runs the raw pool of (row, label) pairs, the published
+    algorithm (the truth w* ~ N(0, I_d) per seed, as there). One chain per seed records every
+    iteration, so a sweep over n costs one chain."""))
