@@ -56,8 +56,13 @@ def main(argv: list[str] | None = None) -> int:
         res["machine"] = f"{platform.machine()} {platform.processor() or ''}".strip()
         results.append(res)
         if not args.json:
+            extra = ""
+            if "vectorised_s" in res:
+                extra += f"  numpy-vectorised {res['vectorised_over_ours']:7.1f}x"
+            if "floor_s" in res:
+                extra += f"  ours/floor {res['ours_over_floor']:7.1f}"
             print(f"{name:36s} ours {res['ours_s']:9.4f}s  numpy {res['reference_s']:9.4f}s  "
-                  f"speedup {res['speedup']:8.1f}x  agree={res['agree']}  "
+                  f"speedup {res['speedup']:8.1f}x{extra}  agree={res['agree']}  "
                   f"(wall {res['wall_s']:.0f}s)", flush=True)
             for row in res.get("rows", []):
                 print("    " + "  ".join(_cell(k, v) for k, v in row.items() if v is not None))

@@ -54,11 +54,22 @@ def plain(value: Any) -> Any:
 
 @dataclass
 class Result:
+    """One benchmark's timings, measured in the same run.
+
+    ``reference_s``: the published-style NumPy loop (over seeds and generations, raw data);
+    ``vectorised_s``: the same algorithm as ours (sufficient statistics included) vectorised in
+    NumPy, which separates what the mathematics buys from what JAX buys; ``floor_s``: the physical
+    floor (:func:`bench._floor.floor_seconds`: the run's random numbers times the measured cost
+    per draw, plus its matmul FLOPs over the measured rate).
+    """
+
     name: str
     ours_s: float
     reference_s: float
     agree: bool
     details: dict
+    vectorised_s: float | None = None
+    floor_s: float | None = None
 
     @property
     def speedup(self) -> float:
@@ -66,5 +77,12 @@ class Result:
 
     def as_dict(self) -> dict:
         """The result as a dict of plain Python values (JSON-serialisable, see :func:`plain`)."""
+        ratios = {}
+        if self.vectorised_s is not None:
+            ratios["vectorised_s"] = self.vectorised_s
+            ratios["vectorised_over_ours"] = self.vectorised_s / self.ours_s
+        if self.floor_s is not None:
+            ratios["floor_s"] = self.floor_s
+            ratios["ours_over_floor"] = self.ours_s / self.floor_s
         return plain({"name": self.name, "ours_s": self.ours_s, "reference_s": self.reference_s,
-                      "speedup": self.speedup, "agree": self.agree, **self.details})
+                      "speedup": self.speedup, "agree": self.agree, **ratios, **self.details})

@@ -20,9 +20,9 @@ from __future__ import annotations
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
+from bench._floor import matmul_rate
 from bench._registry import Result, benchmark, best_time
 from bench.regression import numpy_ols_chain
 from sim import RunOptions
@@ -98,14 +98,6 @@ def against_T(quick: bool) -> Result:
         rows += [_ols_row("T", d=50, T=T, seeds=100, sampler="raw", ref_seeds=0, repeat=1)
                  for T in sizes]
     return _result("scaling_T", rows)
-
-
-def matmul_rate(n: int) -> float:
-    """FLOP/s of an n x n jnp.dot in the default dtype and precision: 2 n^3 / best time."""
-    a = jax.random.normal(jax.random.key(1), (n, n))
-    dot = jax.jit(jnp.dot)
-    seconds, _ = best_time(lambda: dot(a, a).block_until_ready())
-    return 2 * n**3 / seconds
 
 
 def qr_refit_flops(*, T: int, d: int) -> float:
