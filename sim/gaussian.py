@@ -20,10 +20,11 @@ import theory.gaussian as TG
 from sim._design import bartlett_factor
 from sim._engine import SAMPLERS, Run, Twin, bucket, twin
 from theory.domain import Grid
-from theory.gaussian import real_count
+from theory.gaussian import real_count, synthetic_count
 
-__all__ = ["log_variance", "logdet_drift", "mean_drift", "std_after", "variance_after", "w2_risk",
-           "weighted_stationary_variance"]
+__all__ = ["covariance_ratio", "log_variance", "logdet_drift", "mean_drift", "mean_sq_error",
+           "stationary_mean_error", "stationary_variance", "std_after", "variance_after",
+           "w2_risk", "weighted_stationary_variance"]
 
 _STATS = {"variance": 0, "std": 1, "drift": 2, "logvar": 3, "w2": 4}
 
@@ -58,29 +59,43 @@ def _stats(mu, var, sigma):
     return jnp.stack([var, std, mu**2, jnp.log(var / sigma**2), mu**2 + (std - sigma) ** 2])
 
 
-def _one_chain(key, *, n_max: int, policy: str, mle: bool, raw_M: int, raw_a: int, M, a, sigma):
-    """Generations 0..n_max of the 1-D chain (truth N(0, sigma^2)); (n_max + 1, 5) statistics."""
+def _one_chain(key, *, n_max: int, policy: str, mle: bool, raw_M: int, raw_a: int, raw_s: int,
+               M, a, s, sigma, lam):
+    """Generations 0..n_max of the 1-D chain (truth N(0, sigma^2)); (n_max + 1, 5) statistics.
+
+    Synthetic points are drawn from N(mu_i, lam sigma_i^2) from generation 1 on (generation 0 is
+    the truth). ``fixed-real`` draws its real set of M points once (raw: ``raw_M`` points) and
+    adds s synthetic points (raw: ``raw_s``) from generation 2 on."""
     b = M - a
     div = 0.0 if mle else 1.0
     raw_b = raw_M - raw_a
+    real_set = _batch(jax.random.fold_in(key, 1 << 20), 0.0, sigma, M, raw_M) \
+        if policy == "fixed-real" else None
 
-    def step(carry, k):
+    def step(carry, inputs):
         mu, var, pool = carry
+        i, k = inputs
         k_real, k_syn = jax.random.split(k)
+        std = jnp.sqrt(var * jnp.where(i > 0, lam, 1.0))
         if policy == "accumulate":
-            xbar, ss = _batch(k_syn, mu, jnp.sqrt(var), M, raw_M)
+            xbar, ss = _batch(k_syn, mu, std, M, raw_M)
             pool = _combine(*pool, M, xbar, ss)
             count, mu, ss = pool
+        elif policy == "fixed-real":  # the real set alone at the first fit, then plus s synthetic
+            sbar, ss_s = _batch(k_syn, mu, std, s, raw_s)
+            later = i > 0
+            count, mu, ss = _combine(M, *real_set, jnp.where(later, s, 0.0), sbar,
+                                     jnp.where(later, ss_s, 0.0))
         else:  # replace, mix: a fresh real points and b synthetic ones
             rbar, ss_r = _batch(k_real, 0.0, sigma, a, raw_a)
-            sbar, ss_s = _batch(k_syn, mu, jnp.sqrt(var), b, raw_b)
+            sbar, ss_s = _batch(k_syn, mu, std, b, raw_b)
             count, mu, ss = _combine(a, rbar, ss_r, b, sbar, ss_s)
         var = ss / (count - div)
         return (mu, var, pool), _stats(mu, var, sigma)
 
     zero = jnp.zeros(())
     init = (zero, sigma**2 + zero, (zero, zero, zero))
-    _, path = jax.lax.scan(step, init, jax.random.split(key, n_max))
+    _, path = jax.lax.scan(step, init, (jnp.arange(n_max), jax.random.split(key, n_max)))
     return jnp.concatenate([_stats(zero, sigma**2 + zero, sigma)[None], path])
 
 
@@ -99,17 +114,18 @@ def _uniform_subset(key, *, size, M: int) -> jax.Array:
     return jax.lax.fori_loop(0, M, take, jnp.full(M, -1, t.dtype))
 
 
-def _one_subsample_chain(key, *, n_max: int, mle: bool, M: int, sigma):
+def _one_subsample_chain(key, *, n_max: int, mle: bool, M: int, sigma, lam):
     """accumulate-subsample: each generation adds M points to the pool, then fits on M points drawn
     uniformly without replacement from the pool (KAZ). The pool is kept raw; the subset costs
-    O(M^2) (:func:`_uniform_subset`), not O(pool)."""
+    O(M^2) (:func:`_uniform_subset`), not O(pool). Batch 0 is real; later batches are drawn with
+    variance lam sigma_i^2."""
     div = 0.0 if mle else 1.0
 
     def step(carry, inputs):
         mu, var, pool = carry
         i, k = inputs
         k_new, k_pick = jax.random.split(k)
-        new = mu + jnp.sqrt(var) * jax.random.normal(k_new, (M,))
+        new = mu + jnp.sqrt(var * jnp.where(i > 0, lam, 1.0)) * jax.random.normal(k_new, (M,))
         pool = jax.lax.dynamic_update_slice(pool, new, (i * M,))
         x = pool[_uniform_subset(k_pick, size=(i + 1) * M, M=M)]
         mu = x.mean()
@@ -123,12 +139,12 @@ def _one_subsample_chain(key, *, n_max: int, mle: bool, M: int, sigma):
 
 
 def _gaussian_chain(key, *, policy: str, n_max: int, mle: bool, raw_M: int, raw_a: int,
-                    pool_M: int, M, a, sigma):
+                    raw_s: int, pool_M: int, M, a, s, sigma, lam):
     """One seed of the 1-D chain under ``policy``: statistics of generations 0..n_max."""
     if policy == "accumulate-subsample":
-        return _one_subsample_chain(key, n_max=n_max, mle=mle, M=pool_M, sigma=sigma)
-    return _one_chain(key, n_max=n_max, policy=policy, mle=mle, raw_M=raw_M, raw_a=raw_a, M=M,
-                      a=a, sigma=sigma)
+        return _one_subsample_chain(key, n_max=n_max, mle=mle, M=pool_M, sigma=sigma, lam=lam)
+    return _one_chain(key, n_max=n_max, policy=policy, mle=mle, raw_M=raw_M, raw_a=raw_a,
+                      raw_s=raw_s, M=M, a=a, s=s, sigma=sigma, lam=lam)
 
 
 def _chain_point(stat: str):
@@ -138,14 +154,15 @@ def _chain_point(stat: str):
     def point(values: dict, grid: Grid, sampler: str) -> Run:
         pol = grid.options["policy"]
         M, n = int(values["M"]), int(values["n"])
-        a = int(real_count(M, pol))
+        a, s = int(real_count(M, pol)), int(synthetic_count(M, pol))
         raw = sampler == "raw"
         subsample = pol.name == "accumulate-subsample"
         static = dict(policy=pol.name, n_max=bucket(max(grid.max("n"), 1)),
                       mle=grid.options["estimator"] == "mle", raw_M=M if raw else 0,
-                      raw_a=a if raw else 0, pool_M=M if subsample else 0)
-        return Run(static, dict(M=float(M), a=float(a), sigma=values["sigma"]),
-                   read=(n, _STATS[stat]))
+                      raw_a=a if raw else 0, raw_s=s if raw else 0,
+                      pool_M=M if subsample else 0)
+        return Run(static, dict(M=float(M), a=float(a), s=float(s), sigma=values["sigma"],
+                                lam=values["sampling_bias"]), read=(n, _STATS[stat]))
 
     return point
 
@@ -229,3 +246,155 @@ weighted_stationary_variance = twin(Twin(
     doc="""The chain is run from the truth until (1 - w)^(2 rounds) < 1e-8 for the sweep's
     smallest w, so its start no longer matters; the real and synthetic means are drawn exactly
     (Normal)."""))
+
+
+# --- the chain in dimension d, raw points ---------------------------------------------------------
+
+def _fit(x, weight):
+    """Weighted count, mean and scatter matrix of the rows of x (weights 0 or 1)."""
+    count = weight.sum()
+    mean = (weight[:, None] * x).sum(axis=0) / count
+    c = (x - mean) * weight[:, None]
+    return count, mean, c.T @ c
+
+
+def _one_chain_d(key, *, n_max: int, d: int, policy: str, mle: bool, M: int, a: int, s: int,
+                 sigma, lam):
+    """Generations 0..n_max of the d-dimensional chain, truth N(0, sigma^2 I), on raw points:
+    each generation fits the mean and the covariance (scatter / (count - 1), or / count for the
+    MLE, as np.cov) and the next draws mu + sqrt(lam) L z, L the fit's Cholesky factor (lam = 1
+    for generation 0's draws, the real data). Returns (n_max + 1, 2): ||mu_i||^2 and
+    tr(Sigma_i)/(d sigma^2)."""
+    div = 0.0 if mle else 1.0
+    b = M - a
+    eye = jnp.eye(d)
+
+    def record(mu, cov):
+        return jnp.stack([jnp.sum(mu**2), jnp.trace(cov) / (d * sigma**2)])
+
+    real_set = sigma * jax.random.normal(jax.random.fold_in(key, 1 << 20), (M, d))
+
+    def step(carry, inputs):
+        mu, L, pool = carry
+        i, k = inputs
+        k_real, k_syn, k_pick = jax.random.split(k, 3)
+        scale = jnp.sqrt(jnp.where(i > 0, lam, 1.0))
+        if policy == "accumulate":
+            x = mu + scale * jax.random.normal(k_syn, (M, d)) @ L.T
+            n2, m2, s2 = _fit(x, jnp.ones(M))
+            n1, m1, s1 = pool
+            count = n1 + n2
+            delta = (m1 - m2)[:, None]
+            pool = (count, (n1 * m1 + n2 * m2) / count, s1 + s2 + n1 * n2 / count * delta @ delta.T)
+            count, mean, scatter = pool
+        elif policy == "accumulate-subsample":
+            x = mu + scale * jax.random.normal(k_syn, (M, d)) @ L.T
+            pool = jax.lax.dynamic_update_slice(pool, x, (i * M, 0))
+            chosen = pool[_uniform_subset(k_pick, size=(i + 1) * M, M=M)]
+            count, mean, scatter = _fit(chosen, jnp.ones(M))
+        elif policy == "fixed-real":
+            x = jnp.concatenate([real_set, mu + scale * jax.random.normal(k_syn, (s, d)) @ L.T])
+            weight = jnp.concatenate([jnp.ones(M), jnp.where(i > 0, 1.0, 0.0) * jnp.ones(s)])
+            count, mean, scatter = _fit(x, weight)
+        else:  # replace, mix
+            x = jnp.concatenate([sigma * jax.random.normal(k_real, (a, d)),
+                                 mu + scale * jax.random.normal(k_syn, (b, d)) @ L.T])
+            count, mean, scatter = _fit(x, jnp.ones(M))
+        cov = scatter / (count - div)
+        return (mean, jnp.linalg.cholesky(cov), pool), record(mean, cov)
+
+    zero = jnp.zeros(d)
+    if policy == "accumulate":
+        pool = (jnp.zeros(()), zero, jnp.zeros((d, d)))
+    elif policy == "accumulate-subsample":
+        pool = jnp.zeros((n_max * M, d))
+    else:
+        pool = jnp.zeros(())
+    init = (zero, sigma * eye, pool)
+    _, path = jax.lax.scan(step, init, (jnp.arange(n_max), jax.random.split(key, n_max)))
+    return jnp.concatenate([record(zero, sigma**2 * eye)[None], path])
+
+
+def _chain_d_point(column: int):
+    def point(values: dict, grid: Grid, sampler: str) -> Run:
+        pol = grid.options["policy"]
+        M = int(values["M"])
+        static = dict(n_max=bucket(max(grid.max("n"), 1)), d=int(values["d"]), policy=pol.name,
+                      mle=grid.options["estimator"] == "mle", M=M,
+                      a=int(real_count(M, pol)), s=int(synthetic_count(M, pol)))
+        return Run(static, dict(sigma=values["sigma"], lam=values["sampling_bias"]),
+                   read=(int(values["n"]), column))
+
+    return point
+
+
+_CHAIN_D_DOC = """The d-dimensional loop as the papers run it, on raw points: each generation fits
+the sample mean and covariance (np.cov's divisors) of its training set and draws the next
+synthetic points as mu + sqrt(sampling_bias) L z with L the fit's Cholesky factor; accumulate
+pools the batches' raw statistics (Chan's update), accumulate-subsample keeps the raw pool and
+draws M points without replacement (Floyd), fixed-real keeps one real set. One chain per seed
+records every generation."""
+
+mean_sq_error = twin(Twin(theory=TG.mean_sq_error, validate=TG.validate_chain_d,
+                          one_seed=_one_chain_d, point=_chain_d_point(0), samplers=("raw",),
+                          doc=_CHAIN_D_DOC))
+covariance_ratio = twin(Twin(theory=TG.covariance_ratio, validate=TG.validate_chain_d,
+                             one_seed=_one_chain_d, point=_chain_d_point(1), samplers=("raw",),
+                             doc=_CHAIN_D_DOC))
+
+
+# --- stationary loops with real data --------------------------------------------------------------
+
+def _one_loop(key, *, rounds: int, loop: str, mle: bool, raw_r: int, raw_s: int, n_r, n_s, sigma,
+              lam):
+    """The loop run for ``rounds`` generations after the first fit (on real data alone); returns
+    ((mu_T - mu)^2, sigma_T^2). fresh: n_r new real points each generation; augmentation: the
+    first fit's real set kept. Synthetic points from N(mu_t, lam sigma_t^2)."""
+    div = 0.0 if mle else 1.0
+    k0, k_chain = jax.random.split(key)
+    rbar0, ss0 = _batch(k0, 0.0, sigma, n_r, raw_r)
+
+    def step(carry, k):
+        mu, var = carry
+        k_real, k_syn = jax.random.split(k)
+        if loop == "fresh":
+            rbar, ss_r = _batch(k_real, 0.0, sigma, n_r, raw_r)
+        else:
+            rbar, ss_r = rbar0, ss0
+        sbar, ss_s = _batch(k_syn, mu, jnp.sqrt(lam * var), n_s, raw_s)
+        count, mu, ss = _combine(n_r, rbar, ss_r, n_s, sbar, ss_s)
+        return (mu, ss / (count - div)), None
+
+    (mu, var), _ = jax.lax.scan(step, (rbar0, ss0 / (n_r - div)),
+                                jax.random.split(k_chain, rounds))
+    return jnp.stack([mu**2, var])
+
+
+def _loop_point(column: int):
+    def point(values: dict, grid: Grid, sampler: str) -> Run:
+        est, loop = grid.options["estimator"], grid.options["loop"]
+        rho = float(np.max(TG.moment_contraction(
+            n_real=grid["n_real"], n_synthetic=grid["n_synthetic"],
+            sampling_bias=grid["sampling_bias"], estimator=est, loop=loop)))
+        rounds = 1 if rho <= 0 else max(1, math.ceil(math.log(1e-7) / math.log(rho)))
+        raw = sampler == "raw"
+        nr, ns = int(values["n_real"]), int(values["n_synthetic"])
+        static = dict(rounds=bucket(rounds), loop=loop, mle=est == "mle",
+                      raw_r=nr if raw else 0, raw_s=ns if raw else 0)
+        return Run(static, dict(n_r=float(nr), n_s=float(ns), sigma=values["sigma"],
+                                lam=values["sampling_bias"]), read=(column,))
+
+    return point
+
+
+_LOOP_DOC = """The loop is run from its first fit (on real data alone) until the moment map's
+contraction factor, at the sweep's slowest point, raised to the number of generations is below
+1e-7, so the start no longer matters, and the last generation is read; one generation is drawn
+through its sufficient statistics (``sampler="raw"``: the points)."""
+
+stationary_mean_error = twin(Twin(theory=TG.stationary_mean_error, validate=TG.validate_loop,
+                                  one_seed=_one_loop, point=_loop_point(0), samplers=SAMPLERS,
+                                  doc=_LOOP_DOC))
+stationary_variance = twin(Twin(theory=TG.stationary_variance, validate=TG.validate_loop,
+                                one_seed=_one_loop, point=_loop_point(1), samplers=SAMPLERS,
+                                doc=_LOOP_DOC))

@@ -1,4 +1,4 @@
-"""Gaussian refitting chains (THEORY 2.3, 3.1, 3.2; SHU, KAZ, HXC)."""
+"""Gaussian refitting chains (SHU, KAZ, HXC, MAD, Bertrand et al.)."""
 
 import jax
 import numpy as np
@@ -40,7 +40,7 @@ def test_symbolic_moments():
 def test_w2_first_order_and_exact_form():
     assert sp.simplify(tg.derive_w2_first_order() - sp.Rational(3, 2) * tg.n_ * tg.sigma_**2
                        / tg.M_) == 0
-    # THEORY 3.1: sigma^2 (n/M + 2 (1 - c^n)) for the unbiased estimator
+    # SHU's Gaussian theorem: sigma^2 (n/M + 2 (1 - c^n)) for the unbiased estimator
     n, M = np.array([1, 10, 50]), np.array([20, 100, 1000])
     c = tg.std_after(n=1, M=M)
     assert np.allclose(tg.w2_risk(n=n, M=M, sigma=1.5), 2.25 * (n / M + 2 * (1 - c**n)))
@@ -121,9 +121,6 @@ def test_bad_k(k):
 def test_bad_names():
     with pytest.raises(ValueError, match="estimator must be one of 'unbiased', 'mle'"):
         tg.variance_after(n=2, M=5, estimator="biased")
-    with pytest.raises(ValueError, match=r"^policy must be one of 'replace', 'accumulate', "
-                                         r"'mix' for theory.gaussian.variance_after"):
-        tg.variance_after(n=2, M=5, policy="accumulate-subsample")  # theory: simulation only
     for name in ("std_after", "w2_risk", "log_variance"):
         with pytest.raises(ValueError, match=rf"^policy must be one of 'replace' for "
                                              rf"theory.gaussian.{name}"):
@@ -197,10 +194,9 @@ def test_logdet_and_weighted(key):
     assert np.all(np.abs(est.z(tg.weighted_stationary_variance(**kw))) < Z)
 
 
-def test_subsample_mean_drift_leading_order(key):
-    """accumulate-subsample (KAZ): the leading-order theory (sigma^2/M times the shared risk
-    factors) against simulation at M = 20 (neglected terms O(1/M) relative, ~5%; measured < 1%),
-    z < 4; and the theory lies strictly between accumulate's and replace's for n >= 2."""
+def test_subsample_mean_drift_exact(key):
+    """accumulate-subsample (KAZ): the exact theory against simulation at M = 20, z < 4; and the
+    theory lies strictly between accumulate's and replace's for n >= 2."""
     n = np.array([2, 10])
     kw = dict(n=n, M=20, policy="accumulate-subsample")
     est = sg.mean_drift(key, **kw, seeds=10000)
@@ -225,3 +221,239 @@ def test_uniform_subset_is_uniform_without_replacement():
     cells = {c: i for i, c in enumerate(combinations(range(7), 4))}
     counts = np.bincount([cells[tuple(r)] for r in idx], minlength=len(cells))
     assert stats.chisquare(counts).pvalue > 1e-3
+
+
+# --- accumulate-subsample, exact at finite M ---------------------------------------------------
+
+def _gauss_mean(expr, zs):
+    """E of a polynomial in independent N(0, 1) variables zs (exact)."""
+    total = 0
+    for powers, c in sp.Poly(sp.expand(expr), *zs).terms():
+        total += c * sp.prod([0 if k % 2 else sp.factorial2(k - 1) for k in powers])
+    return sp.expand(total)
+
+
+def _enumerated_subsample(M, n, div):
+    """E mu_n^2 and E sigma_n^2 (sigma = 1) of the raw pool loop, every sequence of subsets
+    enumerated, the Gaussian expectations taken exactly layer by layer (sigma_i a symbol whose
+    even powers are replaced by the fitted variance once its batch's noise is integrated)."""
+    from itertools import combinations
+    x0 = sp.symbols(f"x0:{M}")
+    leaves = []
+
+    def walk(points, i, layers):
+        for subset in combinations(range(len(points)), M):
+            xs = [points[j] for j in subset]
+            mu = sum(xs) / M
+            s2 = sp.expand(sum((x - mu) ** 2 for x in xs) / (M - div))
+            if i + 1 == n:
+                leaves.append((mu, s2, layers))
+            else:
+                s, zs = sp.Symbol(f"s{i}"), sp.symbols(f"z{i}_0:{M}")
+                walk(points + [mu + s * z for z in zs], i + 1, [*layers, (zs, s, s2)])
+
+    walk(list(x0), 0, [])
+    out = np.zeros(2, dtype=object)
+    for mu, s2, layers in leaves:
+        vals = [sp.expand(mu**2), s2]
+        for zs, s, fitted in reversed(layers):
+            vals = [sp.expand(_gauss_mean(v, zs).subs(s**2, fitted)) for v in vals]
+        out += [_gauss_mean(v, x0) for v in vals]
+    return out / len(leaves)
+
+
+@pytest.mark.parametrize("M,n", [(2, 2), (3, 2), pytest.param(2, 3, marks=SLOW)])
+def test_subsample_exact_by_enumeration(M, n):
+    """The recursion equals exact rational values (e.g. M = 2, n = 2: E mu^2 = 5/6 unbiased,
+    17/24 MLE) from enumerating the subsets, to rounding."""
+    for est, div in (("unbiased", 1), ("mle", 0)):
+        drift, var = _enumerated_subsample(M, n, div)
+        kw = dict(n=n, M=M, estimator=est, policy="accumulate-subsample")
+        assert tg.mean_drift(**kw) == pytest.approx(float(drift), rel=1e-13)
+        assert tg.variance_after(**kw) == pytest.approx(float(var), rel=1e-13)
+    assert _enumerated_subsample(2, 2, 1)[0] == sp.Rational(5, 6)
+
+
+@pytest.mark.parametrize("Ms", [(3, 10), pytest.param((5, 32), marks=SLOW)])
+@pytest.mark.parametrize("estimator", ["unbiased", "mle"])
+def test_subsample_matches_raw_pool_loop(key, Ms, estimator):
+    """Exact accumulate-subsample theory against the raw pool loop (Floyd subsets), M in Ms,
+    n = 1, 2, 5, 20, both moments, z < 4."""
+    kw = dict(n=[[1], [2], [5], [20]], M=list(Ms), estimator=estimator,
+              policy="accumulate-subsample", sigma=1.5)
+    for name in ("mean_drift", "variance_after"):
+        est = getattr(sg, name)(key, **kw, seeds=4000)
+        assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (name, est)
+
+
+def test_leading_order_is_the_large_M_limit():
+    """derive_subsample_weights (leading order in 1/M) is the M -> infinity limit of the exact
+    M E (mu_n - mu)^2 / sigma^2, with an O(1/M) gap."""
+    from theory.policy import derive_subsample_weights
+    n = np.array([2, 5, 20])
+    gaps = [np.max(np.abs(M * tg.mean_drift(n=n, M=M, policy="accumulate-subsample")
+                          - derive_subsample_weights(20)[n])) for M in (100, 1000, 10000)]
+    assert gaps[2] < 2e-3 and gaps[1] < gaps[0] / 5 and gaps[2] < gaps[1] / 5
+
+
+@pytest.mark.parametrize("policy", ["replace", "accumulate", "accumulate-subsample",
+                                    Policy.mix(0.3), Policy.fixed_real(1.5)])
+def test_mle_conserves_second_moment(policy):
+    """Under the MLE and unbiased sampling, E (mu_n - mu)^2 + E sigma_n^2 = sigma^2 for every
+    policy: the MLE's mu^2 + sigma^2 is the mean of the training points' x^2, each of mean sigma^2
+    (an independent check of every recursion)."""
+    kw = dict(n=np.arange(0, 25), M=6, sigma=1.3, estimator="mle", policy=policy)
+    np.testing.assert_allclose(tg.mean_drift(**kw) + tg.variance_after(**kw), 1.69, rtol=1e-12)
+
+
+def test_sampling_bias_closed_forms():
+    """Under replace the recursion (mix(real=0)) with sampling bias equals the closed forms:
+    E sigma_n^2 = sigma^2 E S (lam E S)^(n-1), E (mu_n - mu)^2 = sum_j w_j E sigma_j^2/M."""
+    n, lam, M = np.arange(0, 12), 0.7, 9
+    for est, es in (("unbiased", 1.0), ("mle", (M - 1) / M)):
+        var = np.where(n > 0, es * (lam * es) ** np.maximum(n - 1, 0), 1.0)
+        np.testing.assert_allclose(tg.variance_after(n=n, M=M, estimator=est, sampling_bias=lam),
+                                   var, rtol=1e-12)
+        np.testing.assert_allclose(tg.variance_after(n=n, M=M, estimator=est, sampling_bias=lam,
+                                                     policy=Policy.mix(0.0)), var, rtol=1e-12)
+        w = np.where(n > 0, lam, 1.0) * var
+        np.testing.assert_allclose(tg.mean_drift(n=n, M=M, estimator=est, sampling_bias=lam),
+                                   np.concatenate([[0], np.cumsum(w)[:-1]]) / M, rtol=1e-12)
+    np.testing.assert_allclose(tg.log_variance(n=n, M=M, sampling_bias=lam),
+                               tg.log_variance(n=n, M=M) + np.maximum(n - 1, 0) * np.log(lam))
+
+
+@pytest.mark.parametrize("policy", ["replace", Policy.fixed_real(1.5),
+                                    pytest.param(Policy.mix(0.5), marks=SLOW),
+                                    pytest.param("accumulate", marks=SLOW)])
+def test_sampling_bias_matches_simulation(key, policy):
+    """Sampling bias 0.6 against simulation, n = 1, 2, 6, M = 6, MLE, z < 4; under replace also
+    E sigma_n, the W2 risk and E log sigma_n^2 (unbiased estimator)."""
+    kw = dict(n=[1, 2, 6], M=6, sigma=1.3, sampling_bias=0.6, estimator="mle", policy=policy)
+    for name in ("mean_drift", "variance_after"):
+        est = getattr(sg, name)(key, **kw, seeds=4000)
+        assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (policy, name, est)
+    if policy == "replace":
+        kw = dict(n=[1, 2, 6], M=6, sampling_bias=0.6)
+        for name in ("std_after", "w2_risk", "log_variance"):
+            est = getattr(sg, name)(key, **kw, seeds=4000)
+            assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (name, est)
+
+
+def test_fixed_real_raw_sampler_agrees(key):
+    kw = dict(n=[1, 2, 6], M=6, policy=Policy.fixed_real(1.5), sampling_bias=0.7)
+    for name in ("mean_drift", "variance_after"):
+        est = getattr(sg, name)(key, **kw, seeds=4000, options=RAW)
+        assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (name, est)
+
+
+# --- dimension d -------------------------------------------------------------------------------
+
+def test_dimension_d_is_d_times_one_dimension():
+    kw = dict(n=np.arange(0, 8), M=7, sigma=1.2, sampling_bias=0.8, estimator="mle")
+    for policy in ("replace", "accumulate", "accumulate-subsample", Policy.mix(0.3),
+                   Policy.fixed_real(1.0)):
+        np.testing.assert_allclose(tg.mean_sq_error(d=4, **kw, policy=policy),
+                                   4 * tg.mean_drift(**kw, policy=policy), rtol=1e-13)
+        np.testing.assert_allclose(tg.covariance_ratio(d=4, **kw, policy=policy),
+                                   tg.variance_after(**kw, policy=policy) / 1.44, rtol=1e-13)
+
+
+@pytest.mark.parametrize("policy", ["replace", "accumulate-subsample",
+                                    pytest.param("accumulate", marks=SLOW),
+                                    pytest.param(Policy.mix(0.4), marks=SLOW),
+                                    pytest.param(Policy.fixed_real(1.0), marks=SLOW)])
+def test_dimension_d_raw_loop(key, policy):
+    """The d = 3 loop on raw points (np.cov-style fits, Cholesky sampling) against d times the
+    1-D recursion, n = 1, 2, 5, M = 5, sampling bias 0.8, z < 4."""
+    kw = dict(d=3, n=[1, 2, 5], M=5, sigma=1.2, sampling_bias=0.8, policy=policy)
+    for name in ("mean_sq_error", "covariance_ratio"):
+        est = getattr(sg, name)(key, **kw, seeds=3000, options=RAW)
+        assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (name, est)
+
+
+# --- loops with real data: fresh (MAD) and a fixed real set (Bertrand et al.) -----------------
+
+@pytest.mark.parametrize("loop", tg.LOOPS)
+@pytest.mark.parametrize("estimator", tg.ESTIMATORS)
+def test_stationary_point_is_the_fixed_point(loop, estimator):
+    """The derived stationary moments solve x = A x + c, and the chain's finite-n recursion
+    (fixed-real for augmentation, mix for fresh at equal shares) converges to them."""
+    A, c = tg.derive_loop_map(loop, estimator)
+    V, D = tg.derive_stationary_moments(loop, estimator)
+    x = sp.Matrix([V, D - (1 / tg.nr_ if loop == "augmentation" else 0)])
+    assert sp.simplify(A * x + c - x) == sp.zeros(2, 1)
+    lam = 0.7
+    if loop == "augmentation":
+        chain = dict(n=4000, M=8, policy=Policy.fixed_real(2.0), sampling_bias=lam)
+        stat = dict(n_real=8, n_synthetic=16, sampling_bias=lam, loop=loop)
+    else:
+        chain = dict(n=4000, M=8, policy=Policy.mix(0.5), sampling_bias=lam)
+        stat = dict(n_real=4, n_synthetic=4, sampling_bias=lam, loop=loop)
+    assert tg.variance_after(**chain, estimator=estimator) == pytest.approx(
+        tg.stationary_variance(**stat, estimator=estimator), rel=1e-10)
+    assert tg.mean_drift(**chain, estimator=estimator) == pytest.approx(
+        tg.stationary_mean_error(**stat, estimator=estimator), rel=1e-10)
+
+
+def test_stationary_limits():
+    n_s = np.array([0, 1, 10, 100, 10_000])
+    # no synthetic data: the real data alone
+    assert tg.stationary_mean_error(n_real=10, n_synthetic=0) == pytest.approx(0.1)
+    assert tg.stationary_variance(n_real=10, n_synthetic=0, estimator="mle") == pytest.approx(0.9)
+    # fresh, unbiased sampling: the mean error falls from sigma^2/n_r towards sigma^2/(2 n_r - 1)
+    # as n_s -> infinity (D -> V/(2 n_r) with the unbiased V -> 2 n_r/(2 n_r - 1), by hand)
+    err = tg.stationary_mean_error(n_real=10, n_synthetic=n_s, sigma=2.0)
+    assert np.all(np.diff(err) < 0) and err[-1] == pytest.approx(4 / 19, rel=1e-3)
+    assert tg.stationary_variance(n_real=10, n_synthetic=1e7) == pytest.approx(20 / 19, rel=1e-5)
+    # with sampling bias the variance collapses as the synthetic share grows
+    v = tg.stationary_variance(n_real=10, n_synthetic=n_s, sampling_bias=0.5)
+    # (V (1 - lambda) -> n_r/n_s as n_s -> infinity, by hand from the fixed point)
+    assert np.all(np.diff(v) < 0) and v[-1] == pytest.approx(10 / (0.5 * 10_000), rel=1e-2)
+    ess = tg.effective_sample_size(n_real=10, n_synthetic=n_s, sampling_bias=0.5)
+    assert ess[0] == pytest.approx(10) and np.all(np.diff(ess) > 0)
+    # the moment map contracts for every ratio, ever more slowly
+    for loop in tg.LOOPS:
+        rho = tg.moment_contraction(n_real=10, n_synthetic=n_s, loop=loop, estimator="mle")
+        assert rho[0] == 0 and np.all(np.diff(rho) > 0) and rho[-1] < 1
+
+
+def test_stationary_matches_simulation(key):
+    """Both loops' stationary moments against the simulated loop (sufficient statistics), MLE,
+    sampling bias 0.7, n_real in {3, 8}, n_synthetic in {0, 4, 20}, z < 4."""
+    for loop in tg.LOOPS:
+        kw = dict(n_real=[3, 8], n_synthetic=[[0], [4], [20]], sampling_bias=0.7, loop=loop,
+                  estimator="mle")
+        for name in ("stationary_mean_error", "stationary_variance"):
+            est = getattr(sg, name)(key, **kw, seeds=4000)
+            assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (loop, name, est)
+
+
+@SLOW
+def test_stationary_raw_sampler(key):
+    kw = dict(n_real=4, n_synthetic=[0, 6], sampling_bias=0.8, loop="fresh")
+    for name in ("stationary_mean_error", "stationary_variance"):
+        est = getattr(sg, name)(key, **kw, seeds=4000, options=RAW)
+        assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (name, est)
+
+
+def test_new_bad_input():
+    with pytest.raises(ValueError, match=r"^sampling_bias must be a real number in \(0, 1\]"):
+        tg.variance_after(n=2, M=5, sampling_bias=0.0)
+    with pytest.raises(ValueError, match=r"^sampling_bias must be a real number in \(0, 1\]"):
+        sg.mean_drift(jax.random.key(0), n=2, M=5, sampling_bias=1.5, seeds=4)
+    with pytest.raises(ValueError, match=r"^M must be an integer >= d \+ 1"):
+        tg.mean_sq_error(d=4, n=2, M=4)
+    with pytest.raises(ValueError, match=r"^n_real must be an integer >= 2"):
+        tg.stationary_mean_error(n_real=1, n_synthetic=3)
+    with pytest.raises(ValueError, match=r"^n_synthetic must be an integer >= 0"):
+        tg.stationary_variance(n_real=4, n_synthetic=-1)
+    with pytest.raises(ValueError, match=r"^loop must be one of 'fresh', 'augmentation'"):
+        tg.stationary_variance(n_real=4, n_synthetic=1, loop="fully-synthetic")
+    with pytest.raises(ValueError, match=r"^ratio must be a real number >= 0"):
+        Policy.fixed_real(-1.0)
+    with pytest.raises(ValueError, match=r"^sampler must be one of 'raw' for mean_sq_error"):
+        sg.mean_sq_error(jax.random.key(0), d=2, n=1, M=4, seeds=4)
+    assert str(Policy.fixed_real(2)) == "fixed-real(ratio=2)"
+    assert tg.mean_drift(n=3, M=5, policy="fixed-real(ratio=2)") == \
+        tg.mean_drift(n=3, M=5, policy=Policy.fixed_real(2.0))

@@ -1,4 +1,4 @@
-"""A Gaussian refitted to its own samples; what keeping real data changes (THEORY 2.3, 3.1, 3.2).
+"""A Gaussian refitted to its own samples; what keeping real data changes.
 
 The chain (Shumailov et al., Nature 631, 2024, section "Theoretical intuition", the Gaussian
 example; Kazdan et al. 2024, section 3): generation 0 is N(mu, sigma^2). Generation i fits a mean
@@ -26,12 +26,15 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from theory._symbolic import numeric
 from theory.domain import Grid, broadcast, choice, param
-from theory.policy import Policy, as_policy, derive_subsample_weights
+from theory.policy import Policy, as_policy
 
 __all__ = [
-    "CHAIN_POLICIES", "ESTIMATORS", "THEORY_ONLY", "log_variance", "logdet_drift", "mean_drift",
-    "optimal_real_weight", "real_count", "std_after", "validate_chain", "validate_logdet",
-    "validate_weighted", "variance_after", "w2_risk", "weighted_stationary_variance",
+    "CHAIN_POLICIES", "ESTIMATORS", "LOOPS", "THEORY_ONLY", "covariance_ratio",
+    "derive_loop_map", "derive_stationary_moments", "effective_sample_size", "log_variance",
+    "logdet_drift", "mean_drift", "mean_sq_error", "moment_contraction", "optimal_real_weight",
+    "real_count", "stationary_mean_error", "stationary_variance", "std_after", "synthetic_count",
+    "validate_chain", "validate_chain_d", "validate_logdet", "validate_loop", "validate_weighted",
+    "variance_after", "w2_risk", "weighted_stationary_variance",
 ]
 
 ESTIMATORS = ("unbiased", "mle")
@@ -40,11 +43,16 @@ THEORY_ONLY = {
     "optimal_real_weight": "an optimiser over w of weighted_stationary_variance, whose twin "
                            "simulates the estimator at any w",
     "real_count": "arithmetic: the number of fresh real points in a mix generation",
+    "synthetic_count": "arithmetic: the number of synthetic points in a fixed-real generation",
+    "effective_sample_size": "arithmetic on stationary_mean_error (sigma^2 over it), whose twin "
+                             "simulates the loop",
+    "moment_contraction": "the spectral radius of the exact moment map, a property of the "
+                          "recursion rather than of one run of the loop",
 }
 
 #: The data policies of the 1-D chain (theory and simulation share this domain; a theory function
 #: without a closed form for one of them says so).
-CHAIN_POLICIES = ("replace", "accumulate", "mix", "accumulate-subsample")
+CHAIN_POLICIES = ("replace", "accumulate", "mix", "accumulate-subsample", "fixed-real")
 
 # M is declared real (not integer): with integer M sympy rewrites Gamma(M/2) by the duplication
 # formula, which hides the loggamma form needed for the large-M series and for stable numerics.
@@ -74,13 +82,13 @@ def derive_variance_factor(estimator: str) -> sp.Expr:
 
 def derive_std_factor(estimator: str) -> sp.Expr:
     """E sqrt(S): c(M) = sqrt(2/(M-1)) Gamma(M/2)/Gamma((M-1)/2) (unbiased), times sqrt((M-1)/M)
-    for the MLE (SHU section 3, the "c(M)" of THEORY 3.1)."""
+    for the MLE (SHU section 3, their "c(M)")."""
     return _chi2_mean(sp.sqrt(x_), M_ - 1) / sp.sqrt(_divisor(estimator))
 
 
 @functools.cache
 def derive_variance_after(estimator: str) -> sp.Expr:
-    """THEORY 3.1 [exact]: E sigma_n^2 = sigma^2 (E S)^n (the S_i are independent)."""
+    """SHU section 3 [exact]: E sigma_n^2 = sigma^2 (E S)^n (the S_i are independent)."""
     return sigma_**2 * derive_variance_factor(estimator) ** n_
 
 
@@ -132,7 +140,7 @@ def derive_mean_drift(estimator: str) -> sp.Expr:
 def derive_w2_risk(estimator: str) -> sp.Expr:
     """E W2^2(N(mu_n, sigma_n^2), N(mu, sigma^2)) = E (mu_n - mu)^2 + E (sigma_n - sigma)^2 [exact].
 
-    Unbiased: sigma^2 (n/M + 2 (1 - c(M)^n)) (THEORY 3.1). Written with expm1,
+    Unbiased: sigma^2 (n/M + 2 (1 - c(M)^n)) (SHU's Gaussian theorem). Written with expm1,
     E (sigma_n - sigma)^2 = sigma^2 [expm1(n log E S) - 2 expm1(n log E sqrt S)], so that it keeps
     its relative precision when the risk is tiny (large M).
     """
@@ -154,7 +162,7 @@ def derive_w2_first_order() -> sp.Expr:
 
 
 def derive_logdet_drift() -> sp.Expr:
-    """THEORY 3.2 [exact]: per generation, E log det Sigma_i - E log det Sigma_{i-1}
+    """[exact] per generation, E log det Sigma_i - E log det Sigma_{i-1}
     = E log det(W/(M-1)), W ~ Wishart_d(M-1, I) = sum_{i=1..d} [psi((M-i)/2) + log 2] - d log(M-1)
     (Bartlett: det W = prod chi2_{M-i}; E log chi2_nu = psi(nu/2) + log 2 by integration)."""
     per_factor = _chi2_mean(sp.log(x_), M_ - i_)
@@ -162,7 +170,8 @@ def derive_logdet_drift() -> sp.Expr:
 
 
 def derive_weighted_stationary_variance() -> sp.Expr:
-    """HXC (THEORY 2.3) [exact]: the error e_t of mu_t = w rbar_t + (1-w) sbar_t, with rbar_t the
+    """HXC ("Recursive Learning Without Collapse") [exact]: the error e_t of
+    mu_t = w rbar_t + (1-w) sbar_t, with rbar_t the
     mean of n fresh real points and sbar_t of n/k points from N(mu_{t-1}, sigma^2), satisfies
     e_t = w a_t + (1-w)(e_{t-1} + b_t), Var a = sigma^2/n, Var b = k sigma^2/n; solve the fixed
     point."""
@@ -198,12 +207,14 @@ def _numeric(what: str, estimator: str):
 
 
 def validate_chain(*, n, M, sigma, estimator: str = "unbiased",
-                   policy: Policy | str = "replace") -> Grid:
+                   policy: Policy | str = "replace", sampling_bias=1.0) -> Grid:
     """Validate the 1-D chain's arguments (theory and :mod:`sim.gaussian` share it): ``n`` an
-    integer >= 0, ``M`` an integer >= 2, ``sigma`` > 0 broadcast together; ``estimator`` one of
-    ``ESTIMATORS``; ``policy`` one of ``CHAIN_POLICIES`` (or a :class:`theory.policy.Policy`)."""
+    integer >= 0, ``M`` an integer >= 2, ``sigma`` > 0 and ``sampling_bias`` in (0, 1] broadcast
+    together; ``estimator`` one of ``ESTIMATORS``; ``policy`` one of ``CHAIN_POLICIES`` (or a
+    :class:`theory.policy.Policy`)."""
     arrays = dict(n=param("n", n, lo=0, integer=True), M=param("M", M, lo=2, integer=True),
-                  sigma=param("sigma", sigma, lo=0, lo_open=True))
+                  sigma=param("sigma", sigma, lo=0, lo_open=True),
+                  sampling_bias=param("sampling_bias", sampling_bias, lo=0, lo_open=True, hi=1))
     return Grid(arrays, dict(estimator=choice("estimator", estimator, ESTIMATORS),
                              policy=as_policy(policy, CHAIN_POLICIES)))
 
@@ -221,110 +232,237 @@ def real_count(M, policy: Policy) -> np.ndarray:
     return np.rint(np.asarray(M) * (policy.real if policy.name == "mix" else 0.0)).astype(np.int64)
 
 
-def _moment_paths(n_max: int, M: int, estimator: str, policy: Policy) -> tuple[np.ndarray,
-                                                                             np.ndarray]:
+def synthetic_count(M, policy: Policy) -> np.ndarray:
+    """Synthetic points per generation under ``fixed-real``: round(ratio * M), M the real set."""
+    ratio = policy.ratio if policy.name == "fixed-real" else 0.0
+    return np.rint(np.asarray(M) * ratio).astype(np.int64)
+
+
+def _subsample_paths(n_max: int, M: int, div: int, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """accumulate-subsample's E sigma_i^2 and E mu_i^2 (sigma = 1, mu = 0), i = 0..n_max [exact].
+
+    Step i (pool of N = (i+1) M points: batch j drawn from generation j, batch 0 real) fits
+    generation i+1 on M points drawn uniformly without replacement. A point a of batch j is
+    mu_j + e_a with e_a = sqrt(w_j) sigma_j z_a (w_0 = 1: real data are never biased; w_j =
+    sampling_bias after); the subsets do not depend on the data, so mu_i = sum_a C_ia e_a with
+    coefficients C set by the subsets alone, and the e_a are orthogonal martingale increments with
+    E e_a^2 = W_j = w_j E sigma_j^2. Hence E mu_i^2 = sum_m M G^(m)_ii W_m, G^(m)_jk = E C_ja C_ka
+    and F^(m)_k = E C_ka for a point a of batch m (exchangeable within a batch). With
+    y_a' = C_{b(a'),a} + 1[a' = a] (b(a') the batch of a'), C_{i+1,a} = (1/M) sum_{a' in S_i} y_a',
+    and inclusion probabilities p1 = M/N, p2 = M(M-1)/(N(N-1)):
+
+    * E C_{i+1,a} C_ka = [M sum_{j<=i} G_jk + F_k 1[m<=i]]/N, k <= i;
+    * E C_{i+1,a}^2 = [p2 E(sum_a' y_a')^2 + (p1 - p2) sum_a' E y_a'^2]/M^2 with
+      E(sum y)^2 = M^2 sum_{j,k<=i} G_jk + 2M sum_{j<=i} F_j 1[m<=i] + 1[m<=i] and
+      sum E y^2 = M sum_{j<=i} G_jj + 1[m<=i] (C_ma = 0: a point enters later fits only);
+    * F_{i+1} = [M sum_{j<=i} F_j + 1[m<=i]]/N.
+
+    The variance: E sigma_{i+1}^2 = [(M/N) M sum_{j<=i} (E mu_j^2 + W_j) - M E mu_{i+1}^2]/(M - div)
+    (the subset's sum of squares about its mean). Running sums over j make it O(n_max^3).
+    """
+    n = n_max
+    V, D, W = np.ones(n + 1), np.zeros(n + 1), np.zeros(n + 1)
+    W[0] = 1.0
+    if n == 0:
+        return V, D
+    batch = np.arange(n)
+    col = np.zeros((n, n + 1))  # sum_{j<=i} G^(m)_jk, per batch m and column k
+    F = np.zeros((n, n + 1))
+    sum_f, sum_diag, sum_all = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in range(n):
+        N = (i + 1) * M
+        inside = (batch <= i).astype(np.float64)
+        row = (M * col[:, :i + 1] + F[:, :i + 1] * inside[:, None]) / N
+        p1, p2 = M / N, M * (M - 1) / (N * (N - 1))
+        square = M * M * sum_all + 2 * M * sum_f * inside + inside
+        diag = (p2 * square + (p1 - p2) * (M * sum_diag + inside)) / M**2
+        F[:, i + 1] = (M * sum_f + inside) / N
+        col[:, :i + 1] += row
+        col[:, i + 1] = row.sum(axis=1) + diag
+        sum_all += 2 * row.sum(axis=1) + diag
+        sum_diag += diag
+        sum_f += F[:, i + 1]
+        D[i + 1] = M * np.sum(diag * W[:n])
+        V[i + 1] = ((M / N) * M * np.sum(D[:i + 1] + W[:i + 1]) - M * D[i + 1]) / (M - div)
+        if i + 1 < n:
+            W[i + 1] = lam * V[i + 1]
+    return V, D
+
+
+@functools.lru_cache(maxsize=1024)
+def _moment_paths(n_max: int, M: int, estimator: str, policy: Policy,
+                  lam: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """E sigma_i^2 and E (mu_i - mu)^2 for i = 0..n_max, sigma = 1, by exact linear recursions.
 
-    * mix (replace when real = 0): a real points N(mu, 1) and b = M - a from N(mu_{i-1}, v):
+    Generation 0 is the truth, so the first fit's data are real and never biased; every later
+    synthetic point is drawn from N(mu_i, lam sigma_i^2) (lam = ``sampling_bias``); w_j below is
+    the variance of generation j's draws (w_0 = 1, w_j = lam v_j).
+
+    * mix (replace when real = 0): a real points N(mu, 1) and b = M - a from N(mu_{i-1}, w):
       e_i = (a r + b (e_{i-1} + s))/M, and the pooled sum of squares is
       SS_r + SS_s + (a b/M)(rbar - sbar)^2, whose mean is
-      (a-1) + (b-1) v + (a b/M)(1/a + v/b + D) (the a = 0 or b = 0 cases drop their terms).
-    * accumulate: pooled mean mu_i = mu_{i-1} + sigma_{i-1} g_i/i (g_i ~ N(0, 1/M)); batch means
-      xbar_j - mu = sum_{k<=j} c_jk sigma_{k-1} g_k with c_jk = 1/k (k < j), 1 (k = j), whose terms
-      are uncorrelated martingale increments; the pooled sum of squares over iM points has mean
-      (M-1) sum_j v_{j-1} + sum_k v_{k-1} sum_j (c_jk - cbar_k)^2.
+      (a-1) + (b-1) w + (a b/M)(1/a + w/b + D) (the a = 0 or b = 0 cases drop their terms).
+    * accumulate: pooled mean mu_i = mu_{i-1} + (xbar_i - mu_{i-1})/i with Var = w_{i-1}/(M i^2);
+      batch means xbar_j - mu = sum_{k<=j} c_jk sqrt(w_{k-1}) g_k with c_jk = 1/k (k < j),
+      1 (k = j), whose terms are uncorrelated martingale increments; the pooled sum of squares
+      over iM points has mean (M-1) sum_j w_{j-1} + sum_k w_{k-1} sum_j (c_jk - cbar_k)^2.
+    * accumulate-subsample: :func:`_subsample_paths`.
+    * fixed-real (a real set of M points drawn once, s = round(ratio M) synthetic points per
+      generation, N = M + s): generation 1 fits the real set alone; after it, with
+      u_i = mu_i - rbar (rbar the real set's mean, U_i = E u_i^2), u_{i+1} = (s/N)(u_i + sbar noise)
+      so U_{i+1} = (s/N)^2 U_i + s w_i/N^2; the pooled sum of squares has mean
+      (M-1) + (s-1) w_i + (M s/N)(U_i + w_i/s); E (mu_i - mu)^2 = 1/M + U_i (u_i has mean 0 given
+      the real set).
     """
     div = (lambda N: N - 1) if estimator == "unbiased" else (lambda N: N)
     v = np.ones(n_max + 1)
     D = np.zeros(n_max + 1)
+    bias = np.full(n_max + 1, lam)
+    bias[0] = 1.0
+    if policy.name == "accumulate-subsample":
+        return _subsample_paths(n_max, M, M - div(M), lam)
     if policy.name == "accumulate":
         for i in range(1, n_max + 1):
             k = np.arange(1, i + 1)
             c = np.where(k[None, :] < k[:, None], 1.0 / k[None, :], 0.0) + np.eye(i)  # c[j, k]
             spread = ((c - c.mean(axis=0)) ** 2).sum(axis=0)
-            v[i] = ((M - 1) * v[:i].sum() + (v[:i] * spread).sum()) / div(i * M)
-            D[i] = D[i - 1] + v[i - 1] / (M * i**2)
+            w = v[:i] * bias[:i]
+            v[i] = ((M - 1) * w.sum() + (w * spread).sum()) / div(i * M)
+            D[i] = D[i - 1] + w[i - 1] / (M * i**2)
+        return v, D
+    if policy.name == "fixed-real":
+        s = int(synthetic_count(M, policy))
+        N, U = M + s, 0.0
+        for i in range(1, n_max + 1):
+            if i == 1:
+                v[1], D[1] = (M - 1) / div(M), 1.0 / M
+                continue
+            w = lam * v[i - 1]
+            ss = (M - 1) + ((s - 1) * w + M * s / N * (U + w / s) if s else 0.0)
+            v[i] = ss / div(N)
+            U = (s / N) ** 2 * U + s * w / N**2
+            D[i] = 1.0 / M + U
         return v, D
     a = int(real_count(M, policy))
     b = M - a
     for i in range(1, n_max + 1):
-        ss = (a - 1) * (a > 0) + (b - 1) * (b > 0) * v[i - 1]
+        w = v[i - 1] * bias[i - 1]
+        ss = (a - 1) * (a > 0) + (b - 1) * (b > 0) * w
         if a and b:
-            ss += a * b / M * (1 / a + v[i - 1] / b + D[i - 1])
+            ss += a * b / M * (1 / a + w / b + D[i - 1])
         v[i] = ss / div(M)
-        D[i] = (a + b * v[i - 1] + b**2 * D[i - 1]) / M**2
+        D[i] = (a + b * w + b**2 * D[i - 1]) / M**2
     return v, D
 
 
-def _recursion(which: int, n, M, sigma, estimator, policy) -> np.ndarray:
-    out = np.empty(n.shape)
-    for idx in np.ndindex(n.shape):
-        paths = _moment_paths(int(n[idx]), int(M[idx]), estimator, policy)
-        out[idx] = paths[which][int(n[idx])] * sigma[idx] ** 2
-    return out
+def _chain_moments(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """E sigma_n^2 and E (mu_n - mu)^2 at every grid point, from :func:`_moment_paths` (one path
+    per distinct (M, sampling_bias), as long as the grid's largest n)."""
+    b, est, pol = grid.arrays, grid.options["estimator"], grid.options["policy"]
+    n_max = int(grid.max("n"))
+    var, drift = np.empty(grid.shape), np.empty(grid.shape)
+    for idx in np.ndindex(grid.shape):
+        v, D = _moment_paths(n_max, int(b["M"][idx]), est, pol, float(b["sampling_bias"][idx]))
+        n, s2 = int(b["n"][idx]), float(b["sigma"][idx]) ** 2
+        var[idx], drift[idx] = v[n] * s2, D[n] * s2
+    return var, drift
+
+
+def _biased_steps(grid: Grid) -> np.ndarray:
+    """Generations drawn with the sampling bias under replace: max(n - 1, 0) (generation 0, the
+    truth, yields the real data of the first fit)."""
+    return np.maximum(grid["n"] - 1, 0)
 
 
 def variance_after(*, n, M, sigma=1.0, estimator: str = "unbiased",
-                   policy: Policy | str = "replace") -> np.ndarray:
-    """E sigma_n^2 after n refits on M samples (THEORY 3.1; SHU section 3, KAZ section 3) [exact].
+                   policy: Policy | str = "replace", sampling_bias=1.0) -> np.ndarray:
+    """E sigma_n^2 after n refits on M samples (SHU section 3, KAZ section 3) [exact].
 
     replace: sigma^2 for ``"unbiased"``, sigma^2 ((M-1)/M)^n for ``"mle"`` (worked value: M = 100,
-    n = 100, MLE: 0.366). accumulate and mix: the exact linear recursion of :func:`_moment_paths`
-    (the variance stays near sigma^2 instead of shrinking).
+    n = 100, MLE: 0.366), times sampling_bias^(n-1) (Alemohammad et al., "Self-Consuming Generative
+    Models Go MAD", ICLR 2024, arXiv:2307.01850: every synthetic sample drawn from
+    N(mu_i, sampling_bias sigma_i^2); the first fit's data are real). accumulate, mix,
+    accumulate-subsample (KAZ's fixed budget) and fixed-real: the exact linear recursions of
+    :func:`_moment_paths` (accumulate-subsample: :func:`_subsample_paths`).
+
+    Args:
+        n: generation, integer >= 0. M: samples per fit, integer >= 2 (under fixed-real, the
+            real set's size). sigma: the truth's standard deviation, > 0. estimator: ``"unbiased"``
+            or ``"mle"``. policy: one of ``CHAIN_POLICIES`` or a :class:`theory.policy.Policy`.
+        sampling_bias: in (0, 1], the variance factor of synthetic draws (1: unbiased sampling).
+
+    Returns:
+        float64 array of the broadcast shape.
     """
-    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy)
-    _closed(grid, "variance_after", ("replace", "accumulate", "mix"))
+    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
+                          sampling_bias=sampling_bias)
     b, est, pol = grid.arrays, grid.options["estimator"], grid.options["policy"]
     if pol.name == "replace":
-        return _numeric("variance", est)(**b)
-    return _recursion(0, b["n"], b["M"], b["sigma"], est, pol)
+        return _numeric("variance", est)(n=b["n"], M=b["M"], sigma=b["sigma"]) \
+            * b["sampling_bias"] ** _biased_steps(grid)
+    return _chain_moments(grid)[0]
 
 
 def std_after(*, n, M, sigma=1.0, estimator: str = "unbiased",
-              policy: Policy | str = "replace") -> np.ndarray:
-    """E sigma_n = sigma c(M)^n (unbiased; times ((M-1)/M)^(n/2) for the MLE), replace [exact].
+              policy: Policy | str = "replace", sampling_bias=1.0) -> np.ndarray:
+    """E sigma_n = sigma c(M)^n (unbiased; times ((M-1)/M)^(n/2) for the MLE), replace [exact],
+    times sampling_bias^((n-1)/2) under sampling bias (sigma_n = sigma sqrt(S_1 prod_{i>=2}
+    sampling_bias S_i)).
 
-    Worked value: M = 100, n = 100, unbiased: 0.777 (THEORY 3.1). Other policies have no closed
-    form (E of a square root of the pooled variance): a ValueError; the simulator twin runs them.
+    Worked value: M = 100, n = 100, unbiased: 0.777. Other policies have no closed form (E of a
+    square root of the pooled variance): a ValueError; the simulator twin runs them.
     """
-    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy)
+    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
+                          sampling_bias=sampling_bias)
     _closed(grid, "std_after", ("replace",))
-    return _numeric("std", grid.options["estimator"])(**grid.arrays)
+    b = grid.arrays
+    return _numeric("std", grid.options["estimator"])(n=b["n"], M=b["M"], sigma=b["sigma"]) \
+        * b["sampling_bias"] ** (_biased_steps(grid) / 2)
 
 
 def mean_drift(*, n, M, sigma=1.0, estimator: str = "unbiased",
-               policy: Policy | str = "replace") -> np.ndarray:
-    """E (mu_n - mu)^2 (THEORY 3.1): sum_{j<n} E sigma_j^2/M under replace (n sigma^2/M
-    unbiased) [exact]. accumulate: sum_{i<=n} E sigma_{i-1}^2/(M i^2), at most about
-    (pi^2/6) sigma^2/M (GER; Dey-Donoho) [exact]; mix: exact recursion (bounded by the fresh real
-    data) [exact].
+               policy: Policy | str = "replace", sampling_bias=1.0) -> np.ndarray:
+    """E (mu_n - mu)^2 after n refits on M samples [exact for every policy].
 
-    accumulate-subsample (KAZ's fixed budget of M points drawn without replacement from the pool)
-    [asymp: leading order in 1/M, derived here]: a point of the pool from batch j is
-    mu_j + sigma_j z, so mu_i - mu = sum_j (c_j/M)(mu_j - mu) + eta_i with c_j the budget's share
-    of batch j (mean M/i) and eta_i the mean of the chosen z's (times sigma_j ~ sigma); the
-    budgets of generations k < i share M/i points on average, Cov(eta_i, eta_k) = sigma^2/(M i).
-    This is the recursion of :func:`theory.policy.derive_subsample_weights` with v = sigma^2/M;
-    the share fluctuations and sigma_j - sigma enter at relative order 1/M.
+    replace: sum_{j<n} w_j E sigma_j^2/M (n sigma^2/M unbiased and unbiased sampling; w_0 = 1,
+    w_j = sampling_bias). accumulate: sum_{i<=n} w_{i-1} E sigma_{i-1}^2/(M i^2), at most about
+    (pi^2/6) sigma^2/M (GER; Dey-Donoho). mix: bounded by the fresh real data.
+    accumulate-subsample (Kazdan et al., "Collapse or Thrive?", arXiv:2410.16713, section 2: M
+    points drawn without replacement from the pool of all points so far): the exact finite-M
+    recursion of :func:`_subsample_paths` over the subsets' coefficient moments (checked against
+    an exact enumeration of the subsets at M = 2, 3); the leading order in 1/M
+    (:func:`theory.policy.derive_subsample_weights`, sigma^2/M times its factors) is off by
+    +0.8%, -2.6%, -8.2% at M = 10 and n = 5, 20, 100 (-2.5% at M = 32, n = 100). fixed-real:
+    sigma^2/M (the real set's own error) plus the synthetic part U_n of :func:`_moment_paths`.
+
+    Args and Returns: as :func:`variance_after`.
     """
-    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy)
+    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
+                          sampling_bias=sampling_bias)
     b, est, pol = grid.arrays, grid.options["estimator"], grid.options["policy"]
-    if pol.name == "accumulate-subsample":
-        factors = derive_subsample_weights(int(b["n"].max()))
-        return factors[b["n"]] * b["sigma"] ** 2 / b["M"]
-    if pol.name == "replace":
-        return _numeric("drift", est)(**b)
-    return _recursion(1, b["n"], b["M"], b["sigma"], est, pol)
+    if pol.name == "replace" and np.all(b["sampling_bias"] == 1):
+        return _numeric("drift", est)(n=b["n"], M=b["M"], sigma=b["sigma"])
+    return _chain_moments(grid)[1]
 
 
 def w2_risk(*, n, M, sigma=1.0, estimator: str = "unbiased",
-            policy: Policy | str = "replace") -> np.ndarray:
+            policy: Policy | str = "replace", sampling_bias=1.0) -> np.ndarray:
     """E W2^2 between the generation-n fit and the truth, replace [exact] (SHU's Gaussian theorem):
     unbiased sigma^2 (n/M + 2(1 - c(M)^n)) ~ (3/2) sigma^2 n/M; finite as n grows only if M grows
-    superlinearly in n. Other policies: no closed form (a ValueError; simulate them)."""
-    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy)
+    superlinearly in n. Under sampling bias, E (mu_n - mu)^2 + E sigma_n^2 - 2 sigma E sigma_n
+    + sigma^2 from :func:`mean_drift`, :func:`variance_after`, :func:`std_after`. Other policies:
+    no closed form (a ValueError; simulate them)."""
+    kw = dict(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
+              sampling_bias=sampling_bias)
+    grid = validate_chain(**kw)
     _closed(grid, "w2_risk", ("replace",))
-    return _numeric("w2", grid.options["estimator"])(**grid.arrays)
+    b = grid.arrays
+    exact = _numeric("w2", grid.options["estimator"])(n=b["n"], M=b["M"], sigma=b["sigma"])
+    if np.all(b["sampling_bias"] == 1):
+        return exact
+    parts = (mean_drift(**kw) + variance_after(**kw) - 2 * b["sigma"] * std_after(**kw)
+             + b["sigma"] ** 2)
+    return np.where(b["sampling_bias"] == 1, exact, parts)
 
 
 def derive_log_variance_factor(estimator: str) -> sp.Expr:
@@ -339,18 +477,20 @@ def _log_variance_numeric(estimator: str):
 
 
 def log_variance(*, n, M, sigma=1.0, estimator: str = "unbiased",
-                 policy: Policy | str = "replace") -> np.ndarray:
+                 policy: Policy | str = "replace", sampling_bias=1.0) -> np.ndarray:
     """E log(sigma_n^2/sigma^2) after n refits on M samples, replace [exact]:
-    n [psi((M-1)/2) + log 2 - log div] (div = M - 1 unbiased, M for the MLE), since
-    log sigma_n^2/sigma^2 is a sum of n independent log chi2_{M-1}/div. Negative for every M: the
-    variance collapses almost surely (median about sigma^2 exp(-n/(M-1)), unbiased) although its
-    unbiased mean stays sigma^2. It is :func:`logdet_drift` at d = 1 for the unbiased estimator.
+    n [psi((M-1)/2) + log 2 - log div] (div = M - 1 unbiased, M for the MLE), plus
+    (n - 1) log sampling_bias, since log sigma_n^2/sigma^2 is a sum of n independent
+    log chi2_{M-1}/div (and of the bias's logs). Negative for every M: the variance collapses
+    almost surely (median about sigma^2 exp(-n/(M-1)), unbiased) although its unbiased mean stays
+    sigma^2. It is :func:`logdet_drift` at d = 1 for the unbiased estimator.
     Other policies: no closed form (a ValueError; simulate them)."""
-    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy)
+    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
+                          sampling_bias=sampling_bias)
     _closed(grid, "log_variance", ("replace",))
     b = grid.arrays
     return _log_variance_numeric(grid.options["estimator"])(n=b["n"], M=b["M"]) \
-        + np.zeros(b["sigma"].shape)
+        + _biased_steps(grid) * np.log(b["sampling_bias"]) + np.zeros(b["sigma"].shape)
 
 
 @functools.cache
@@ -372,7 +512,7 @@ def validate_logdet(*, d, M, n=1) -> Grid:
 
 def logdet_drift(*, d, M, n=1) -> np.ndarray:
     """E log det Sigma_n - log det Sigma after n unbiased covariance refits on M samples in
-    dimension d (THEORY 3.2) [exact]: n [sum_{i=1..d} psi((M-i)/2) + d log 2 - d log(M-1)],
+    dimension d [exact]: n [sum_{i=1..d} psi((M-i)/2) + d log 2 - d log(M-1)],
     about -n d(d+1)/(2M). With d = 1 it is E log(sigma_n^2/sigma^2) of the 1-D chain, whose
     negativity makes sigma_n^2 -> 0 almost surely (median about sigma^2 exp(-n/(M-1)))."""
     b = validate_logdet(d=d, M=M, n=n).arrays
@@ -401,14 +541,237 @@ def _optimal_weight_numeric():
 
 
 def weighted_stationary_variance(*, w, k, n, sigma=1.0) -> np.ndarray:
-    """Stationary E (mu_t - mu)^2 of HXC's weighted estimator (THEORY 2.3) [exact, Gaussian mean]:
+    """Stationary E (mu_t - mu)^2 of HXC's weighted estimator [exact, Gaussian mean]:
     (sigma^2/n) [w^2 + k (1-w)^2]/[w (2-w)]; n fresh real points, n/k synthetic ones per round."""
     b = validate_weighted(w=w, k=k, n=n, sigma=sigma).arrays
     return _weighted_numeric()(**b)
 
 
 def optimal_real_weight(*, k) -> np.ndarray:
-    """HXC's optimal real weight w* = (sqrt(k^2 + 4k) - k)/2 (THEORY 2.3) [exact]; k = 1 gives
+    """HXC's optimal real weight w* = (sqrt(k^2 + 4k) - k)/2 (HXC) [exact]; k = 1 gives
     1/golden ratio = 0.618034."""
     k = param("k", k, lo=0, lo_open=True)
     return _optimal_weight_numeric()(k=k)
+
+
+# --- the chain in dimension d --------------------------------------------------------------------
+
+def validate_chain_d(*, d, n, M, sigma=1.0, estimator: str = "unbiased",
+                     policy: Policy | str = "replace", sampling_bias=1.0) -> Grid:
+    """Validate the d-dimensional chain: ``d`` an integer >= 1, ``M`` >= d + 1 (a full-rank
+    covariance fit), the rest as :func:`validate_chain`."""
+    grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
+                          sampling_bias=sampling_bias)
+    arrays = broadcast(d=param("d", d, lo=1, integer=True), **grid.arrays)
+    if np.any(arrays["M"] < arrays["d"] + 1):
+        bad = np.argmax(arrays["M"] < arrays["d"] + 1)
+        raise ValueError(f"M must be an integer >= d + 1 (a full-rank covariance fit), got "
+                         f"M = {arrays['M'].flat[bad]}, d = {arrays['d'].flat[bad]}")
+    return Grid(arrays, grid.options)
+
+
+def _chain_d(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    one = Grid({k: v for k, v in grid.arrays.items() if k != "d"}, grid.options)
+    return _chain_moments(one)
+
+
+def mean_sq_error(*, d, n, M, sigma=1.0, estimator: str = "unbiased",
+                  policy: Policy | str = "replace", sampling_bias=1.0) -> np.ndarray:
+    """E ||mu_n - mu||^2 of the chain in dimension d, truth N(mu, sigma^2 I), each generation
+    fitting a mean and a covariance (divisor M - 1 or M) and sampling N(mu_n, sampling_bias
+    Sigma_n) [exact]: d times the 1-D :func:`mean_drift`.
+
+    Derived fact: every step of these policies (replace, accumulate, mix, accumulate-subsample,
+    fixed-real) maps the second moments E (mu_i - mu)(mu_i - mu)' and E Sigma_i linearly (the
+    batch noises L_j z_a are orthogonal martingale increments with E L_j z z' L_j' = E Sigma_j,
+    and E of a sample covariance is the same combination of these matrices as the 1-D sum of
+    squares is of the variances), starting from 0 and Sigma. So every moment is a multiple of
+    Sigma with the 1-D recursion's coefficient: for a general Sigma, E ||mu_n - mu||^2 =
+    D_n tr Sigma and E Sigma_n = V_n Sigma (D_n, V_n the 1-D values at sigma = 1). Only tr Sigma
+    enters, so the isotropic Sigma = sigma^2 I loses nothing.
+
+    Args:
+        d: dimension, integer >= 1; M >= d + 1; the rest as :func:`variance_after`.
+
+    Returns:
+        float64 array of the broadcast shape.
+    """
+    grid = validate_chain_d(d=d, n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
+                            sampling_bias=sampling_bias)
+    return grid["d"] * _chain_d(grid)[1]
+
+
+def covariance_ratio(*, d, n, M, sigma=1.0, estimator: str = "unbiased",
+                     policy: Policy | str = "replace", sampling_bias=1.0) -> np.ndarray:
+    """E tr(Sigma_n)/tr(Sigma) of the chain in dimension d [exact]: the 1-D
+    E sigma_n^2/sigma^2 (:func:`variance_after` at sigma = 1), for every d and every Sigma (the
+    derived fact of :func:`mean_sq_error`); independent of ``sigma``.
+
+    Args and Returns: as :func:`mean_sq_error`.
+    """
+    grid = validate_chain_d(d=d, n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
+                            sampling_bias=sampling_bias)
+    return _chain_d(grid)[0] / grid["sigma"] ** 2
+
+
+# --- stationary loops with real data: fresh each generation, or fixed ---------------------------
+
+#: Alemohammad et al.'s loops with real data in every generation: ``"fresh"`` (n_real new real
+#: points each generation, their fresh data loop, the ``mix`` policy) and ``"augmentation"``
+#: (one real set of n_real points drawn once, their synthetic augmentation loop, Bertrand et al.'s
+#: setting, the ``fixed-real`` policy). Their fully synthetic loop is ``replace``.
+LOOPS = ("fresh", "augmentation")
+
+nr_, ns_, lam_ = sp.symbols("n_r n_s lambda", positive=True)
+
+
+@functools.cache
+def derive_loop_map(loop: str, estimator: str) -> tuple[sp.Matrix, sp.Matrix]:
+    """One generation of the loop as an affine map of (E sigma_t^2, X_t), sigma = 1 [exact]:
+    x_{t+1} = A x_t + c. n_r real and n_s >= 1 synthetic points (from N(mu_t, lambda sigma_t^2)),
+    N = n_r + n_s, divisor N - 1 or N.
+
+    fresh: X_t = E e_t^2, e_t = mu_t - mu; e_{t+1} = (n_r rbar + n_s (e_t + sqrt(lambda) sigma_t
+    zbar))/N gives E e_{t+1}^2 = (n_s/N)^2 E e_t^2 + (n_r + n_s lambda E sigma_t^2)/N^2, and the
+    pooled sum of squares SS_r + SS_s + (n_r n_s/N)(rbar - sbar)^2 has mean
+    (n_r - 1) + (n_s - 1) lambda E sigma_t^2 + (n_r n_s/N)(1/n_r + lambda E sigma_t^2/n_s + X_t).
+
+    augmentation: X_t = E u_t^2, u_t = mu_t - rbar (rbar the fixed real set's mean); given the
+    real set, u_{t+1} = (n_s/N)(u_t + sqrt(lambda) sigma_t zbar) and the sum of squares has mean
+    SS_R + (n_s - 1) lambda sigma_t^2 + (n_r n_s/N)(u_t^2 + lambda sigma_t^2/n_s), linear in SS_R,
+    whose mean is n_r - 1.
+    """
+    choice("loop", loop, LOOPS)
+    choice("estimator", estimator, ESTIMATORS)
+    V, X = sp.symbols("V X")
+    N = nr_ + ns_
+    div = N - 1 if estimator == "unbiased" else N
+    between = nr_ * ns_ / N * ((1 / nr_ if loop == "fresh" else 0) + lam_ * V / ns_ + X)
+    v_next = ((nr_ - 1) + (ns_ - 1) * lam_ * V + between) / div
+    if loop == "fresh":
+        x_next = (ns_**2 * X + nr_ + ns_ * lam_ * V) / N**2
+    else:
+        x_next = (ns_ / N) ** 2 * X + ns_ * lam_ * V / N**2
+    out = sp.Matrix([v_next, x_next])
+    A = out.jacobian([V, X])
+    c = sp.simplify(out.subs({V: 0, X: 0}))
+    return sp.simplify(A), c
+
+
+@functools.cache
+def derive_stationary_moments(loop: str, estimator: str) -> tuple[sp.Expr, sp.Expr]:
+    """The loop's stationary E sigma_t^2 and E (mu_t - mu)^2 at sigma = 1 [exact]: the fixed
+    point (I - A)^{-1} c of :func:`derive_loop_map` (augmentation: 1/n_r, the real set's own
+    error, plus the stationary synthetic part E u^2)."""
+    A, c = derive_loop_map(loop, estimator)
+    V, X = sp.simplify((sp.eye(2) - A).LUsolve(c))
+    return sp.factor(V), sp.factor(X + (1 / nr_ if loop == "augmentation" else 0))
+
+
+@functools.cache
+def _stationary_numeric(loop: str, estimator: str, which: int):
+    return numeric(derive_stationary_moments(loop, estimator)[which], [nr_, ns_, lam_])
+
+
+def validate_loop(*, n_real, n_synthetic, sigma=1.0, sampling_bias=1.0,
+                  estimator: str = "unbiased", loop: str = "fresh") -> Grid:
+    """Validate a loop with real data: ``n_real`` an integer >= 2, ``n_synthetic`` an integer
+    >= 0, ``sigma`` > 0, ``sampling_bias`` in (0, 1]; ``estimator`` in ``ESTIMATORS``, ``loop``
+    in ``LOOPS``."""
+    return Grid(dict(n_real=param("n_real", n_real, lo=2, integer=True),
+                     n_synthetic=param("n_synthetic", n_synthetic, lo=0, integer=True),
+                     sigma=param("sigma", sigma, lo=0, lo_open=True),
+                     sampling_bias=param("sampling_bias", sampling_bias, lo=0, lo_open=True,
+                                         hi=1)),
+                dict(estimator=choice("estimator", estimator, ESTIMATORS),
+                     loop=choice("loop", loop, LOOPS)))
+
+
+def _stationary(grid: Grid, which: int) -> np.ndarray:
+    b = grid.arrays
+    nr, ns = b["n_real"].astype(np.float64), b["n_synthetic"].astype(np.float64)
+    est = grid.options["estimator"]
+    value = _stationary_numeric(grid.options["loop"], est, which)(
+        n_r=nr, n_s=np.maximum(ns, 1.0), **{"lambda": b["sampling_bias"]})
+    alone = (nr - 1) / (nr - (est == "unbiased")) if which == 0 else 1.0 / nr
+    return np.where(ns == 0, alone, value) * b["sigma"] ** 2
+
+
+def stationary_mean_error(*, n_real, n_synthetic, sigma=1.0, sampling_bias=1.0,
+                          estimator: str = "unbiased", loop: str = "fresh") -> np.ndarray:
+    """Stationary E (mu_t - mu)^2 of a loop training each generation on n_real real points and
+    n_synthetic points from the previous fit drawn with variance sampling_bias sigma_t^2
+    [exact: the fixed point of the closed moment recursion :func:`derive_loop_map`].
+
+    Alemohammad et al., "Self-Consuming Generative Models Go MAD" (ICLR 2024, arXiv:2307.01850),
+    sections 3-5: their fresh data loop (``loop="fresh"``) and synthetic augmentation loop
+    (``"augmentation"``: a fixed real set, Bertrand et al., arXiv:2310.00429); the paper measured
+    these loops by Monte Carlo only. Fresh: always at most sigma^2/n_real and at least
+    sigma^2/(2 n_real) at sampling_bias = 1 (D = (n_r + n_s lambda V)/(n_r (n_r + 2 n_s))): in the
+    Gaussian, synthetic data never hurt the mean; they shrink the variance when
+    sampling_bias < 1 (:func:`stationary_variance`). Augmentation: sigma^2/n_real (the real set's
+    own error) plus a stationary synthetic part, below sigma^2/(2 n_real) times the stationary
+    variance ratio.
+
+    Args:
+        n_real: real points per generation (fresh) or in the fixed set, integer >= 2.
+        n_synthetic: synthetic points per generation, integer >= 0.
+        sigma: > 0. sampling_bias: in (0, 1]. estimator: ``"unbiased"`` or ``"mle"``.
+        loop: ``"fresh"`` or ``"augmentation"``.
+
+    Returns:
+        float64 array of the broadcast shape.
+    """
+    return _stationary(validate_loop(n_real=n_real, n_synthetic=n_synthetic, sigma=sigma,
+                                     sampling_bias=sampling_bias, estimator=estimator,
+                                     loop=loop), 1)
+
+
+def stationary_variance(*, n_real, n_synthetic, sigma=1.0, sampling_bias=1.0,
+                        estimator: str = "unbiased", loop: str = "fresh") -> np.ndarray:
+    """Stationary E sigma_t^2 of the loop of :func:`stationary_mean_error` [exact]; with
+    sampling_bias < 1 it falls below sigma^2 as the synthetic share grows (diversity lost), to 0
+    as n_synthetic/n_real -> infinity.
+
+    Args and Returns: as :func:`stationary_mean_error`.
+    """
+    return _stationary(validate_loop(n_real=n_real, n_synthetic=n_synthetic, sigma=sigma,
+                                     sampling_bias=sampling_bias, estimator=estimator,
+                                     loop=loop), 0)
+
+
+def effective_sample_size(*, n_real, n_synthetic, sampling_bias=1.0,
+                          estimator: str = "unbiased", loop: str = "fresh") -> np.ndarray:
+    """Alemohammad et al.'s effective sample size: the number of real points that alone give the
+    loop's stationary mean error, sigma^2 / :func:`stationary_mean_error` [exact]. Above
+    n_real: the synthetic data help the mean; below: they hurt."""
+    return 1.0 / stationary_mean_error(n_real=n_real, n_synthetic=n_synthetic,
+                                       sampling_bias=sampling_bias, estimator=estimator,
+                                       loop=loop)
+
+
+@functools.cache
+def _loop_map_numeric(loop: str, estimator: str):
+    A, _ = derive_loop_map(loop, estimator)
+    return [[numeric(A[i, j], [nr_, ns_, lam_]) for j in range(2)] for i in range(2)]
+
+
+def moment_contraction(*, n_real, n_synthetic, sampling_bias=1.0, estimator: str = "unbiased",
+                       loop: str = "fresh") -> np.ndarray:
+    """Spectral radius of the loop's moment map A (:func:`derive_loop_map`) [exact]: the factor by
+    which the distance of (E sigma_t^2, E error_t) to the stationary point shrinks per generation.
+    Below 1 for every finite n_synthetic/n_real and sampling_bias <= 1 (the loop is stable in
+    mean), but it tends to 1 as the ratio grows (augmentation: about 1 - (n_r + 1 - div)/N): the
+    real data's pull, and the speed of convergence, vanish with the synthetic share (Bertrand et
+    al.'s Theorem 1 asks lambda (1 + L eps/alpha) < 1/2 for a contraction of the parameters; in
+    the Gaussian the moments contract for every ratio). 0 without synthetic data."""
+    grid = validate_loop(n_real=n_real, n_synthetic=n_synthetic, sampling_bias=sampling_bias,
+                         estimator=estimator, loop=loop)
+    b = grid.arrays
+    kw = dict(n_r=b["n_real"].astype(np.float64),
+              n_s=np.maximum(b["n_synthetic"], 1).astype(np.float64),
+              **{"lambda": b["sampling_bias"]})
+    f = _loop_map_numeric(grid.options["loop"], grid.options["estimator"])
+    A = np.stack([np.stack([f[i][j](**kw) for j in range(2)], -1) for i in range(2)], -2)
+    radius = np.max(np.abs(np.linalg.eigvals(A)), axis=-1)
+    return np.where(b["n_synthetic"] == 0, 0.0, radius)
