@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SCALE  ?= quick
 
-.PHONY: test test-all figures bench bench-quick lint clean
+.PHONY: test test-all figures bench bench-quick lint clean docs docs-full lab
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,30 @@ bench: $(STAMP)
 bench-quick: $(STAMP)  # JSON on stdout (CI checks it parses)
 	@OPENBLAS_NUM_THREADS=1 $(PY) -m bench --quick --json
 
+DOCS_STAMP := $(VENV)/.docs-installed
+LAB_STAMP  := $(VENV)/.lab-installed
+
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,docs]'
+	touch $(DOCS_STAMP)
+
+$(LAB_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,lab]'
+	touch $(LAB_STAMP)
+
+docs: $(DOCS_STAMP)  # offline HTML in docs/_build/html; notebooks shown without executing them
+	$(PY) -m sphinx -b html -W --keep-going docs docs/_build/html
+
+docs-full: $(DOCS_STAMP)  # the same, executing every notebook while building
+	NB_EXECUTION_MODE=force $(PY) -m sphinx -E -b html -W --keep-going docs docs/_build/html
+
+lab: $(LAB_STAMP)  # JupyterLab on notebooks/: the percent-format .py files open as notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks \
+	  --ServerApp.contents_manager_class=jupytext.TextFileContentsManager \
+	  --ContentsManager.formats=ipynb,py:percent
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) .cache
+	rm -rf $(VENV) .cache docs/_build docs/notebooks/generated

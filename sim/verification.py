@@ -174,9 +174,9 @@ accuracy = twin(Twin(
 accuracy_proportional = twin(Twin(
     theory=TV.accuracy_proportional, validate=TV.validate_classifier, one_seed=_accuracy_one,
     point=_accuracy_point, samplers=SAMPLERS,
-    doc=f"""The finite system at the same (p, phi, psi, mu, d, n), simulated exactly as
-    :func:`accuracy`: the theory is its proportional limit (n, d -> inf with d/n fixed), within
-    O(1/n) of it. {_ACCURACY_DOC}"""))
+    doc="The finite system at the same (p, phi, psi, mu, d, n), simulated exactly as "
+        ":func:`accuracy`: the theory is its proportional limit (n, d -> inf with d/n fixed), "
+        f"within O(1/n) of it. {_ACCURACY_DOC}"))
 
 
 # --- trained classifiers (optax) -----------------------------------------------------------------

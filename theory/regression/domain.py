@@ -87,7 +87,7 @@ def spectrum_args(*, spectrum, w0) -> tuple[np.ndarray, np.ndarray]:
 
 def ridge_args(*, d, T, lam, n, T0, sigma, sigma0) -> tuple[dict[str, np.ndarray],
                                                                  Generations]:
-    """Downstream ridge after n OLS generators; lam = 0 needs |T - d| >= 2 (finite risk)."""
+    """Downstream ridge after n OLS generators; lam = 0 needs abs(T - d) >= 2 (finite risk)."""
     b = broadcast(T=param("T", T, lo=1, integer=True), lam=param("lam", lam, lo=0),
                   sigma=param("sigma", sigma, lo=0))
     if np.any((b["lam"] == 0) & (np.abs(b["T"] - np.asarray(d)) <= 1)):
@@ -141,7 +141,7 @@ def validate_ols(*, d, T, T0, n, sigma, sigma0) -> Grid:
 def validate_ridge(*, spectrum, w0, T, T0, n, lam, sigma, sigma0) -> Grid:
     """Validate ridge downstream of OLS generators (:func:`theory.regression.ridge_test_error`):
     ``spectrum`` > 0 and ``w0`` 1-D of one length d (options), ``T`` >= 1, ``lam`` >= 0
-    (|T - d| >= 2 when lam = 0), generators as in :func:`validate_ols`."""
+    (abs(T - d) >= 2 when lam = 0), generators as in :func:`validate_ols`."""
     spectrum, w0 = spectrum_args(spectrum=spectrum, w0=w0)
     p, gens = ridge_args(d=spectrum.shape[0], T=T, lam=lam, n=n, T0=T0, sigma=sigma,
                          sigma0=sigma0)
