@@ -22,9 +22,9 @@ from sim._engine import SAMPLERS, Run, Twin, bucket, twin
 from theory.domain import Grid
 from theory.gaussian import real_count, synthetic_count
 
-__all__ = ["covariance_ratio", "log_variance", "logdet_drift", "mean_drift", "mean_sq_error",
-           "stationary_mean_error", "stationary_variance", "std_after", "variance_after",
-           "w2_risk", "weighted_stationary_variance"]
+__all__ = ["covariance_ratio", "covariance_sq_error", "log_variance", "logdet_drift",
+           "mean_drift", "mean_sq_error", "stationary_mean_error", "stationary_variance",
+           "std_after", "variance_after", "w2_risk", "weighted_stationary_variance"]
 
 _STATS = {"variance": 0, "std": 1, "drift": 2, "logvar": 3, "w2": 4}
 
@@ -258,48 +258,72 @@ def _fit(x, weight):
     return count, mean, c.T @ c
 
 
+def _batch_d(key, mean, L, count: int, raw: bool):
+    """(count, sample mean, scatter matrix) of ``count`` points from N(mean, L L').
+
+    raw: the points themselves. Otherwise the sufficient statistics, whose law is known: the
+    mean is mean + L g/sqrt(count) and the scatter L R'R L' with R'R ~ Wishart_d(count - 1, I)
+    (Bartlett, :func:`sim._design.bartlett_factor`), independent of the mean."""
+    d = L.shape[0]
+    if raw:
+        return _fit(mean + jax.random.normal(key, (count, d)) @ L.T, jnp.ones(count))
+    k_mean, k_ss = jax.random.split(key)
+    R = bartlett_factor(k_ss, T=count - 1.0, d=d) @ L.T
+    xbar = mean + L @ jax.random.normal(k_mean, (d,)) / math.sqrt(count)
+    return jnp.asarray(float(count)), xbar, R.T @ R
+
+
+def _pool_d(first, second):
+    """Pooled (count, mean, scatter) of two groups (Chan et al.'s update, in dimension d)."""
+    (n1, m1, s1), (n2, m2, s2) = first, second
+    n = n1 + n2
+    delta = (m1 - m2)[:, None]
+    return n, (n1 * m1 + n2 * m2) / n, s1 + s2 + n1 * n2 / n * delta @ delta.T
+
+
 def _one_chain_d(key, *, n_max: int, d: int, policy: str, mle: bool, M: int, a: int, s: int,
-                 sigma, lam):
-    """Generations 0..n_max of the d-dimensional chain, truth N(0, sigma^2 I), on raw points:
-    each generation fits the mean and the covariance (scatter / (count - 1), or / count for the
-    MLE, as np.cov) and the next draws mu + sqrt(lam) L z, L the fit's Cholesky factor (lam = 1
-    for generation 0's draws, the real data). Returns (n_max + 1, 2): ||mu_i||^2 and
-    tr(Sigma_i)/(d sigma^2)."""
+                 raw: bool, sigma, lam):
+    """Generations 0..n_max of the d-dimensional chain, truth N(0, sigma^2 I): each generation
+    fits the mean and the full covariance (scatter / (count - 1), or / count for the MLE, as
+    np.cov) of its training set and the next draws mu + sqrt(lam) L z, L the fit's Cholesky
+    factor (lam = 1 for generation 0's draws, the real data). ``raw`` draws the points; else each
+    batch's sufficient statistics (:func:`_batch_d`); accumulate-subsample always keeps the raw
+    pool. Returns (n_max + 1, 3): ||mu_i||^2, tr(Sigma_i)/(d sigma^2) and
+    ||Sigma_i - sigma^2 I||_F^2/(d sigma^4)."""
     div = 0.0 if mle else 1.0
     b = M - a
     eye = jnp.eye(d)
 
     def record(mu, cov):
-        return jnp.stack([jnp.sum(mu**2), jnp.trace(cov) / (d * sigma**2)])
+        return jnp.stack([jnp.sum(mu**2), jnp.trace(cov) / (d * sigma**2),
+                          jnp.sum((cov - sigma**2 * eye) ** 2) / (d * sigma**4)])
 
-    real_set = sigma * jax.random.normal(jax.random.fold_in(key, 1 << 20), (M, d))
+    real_set = _batch_d(jax.random.fold_in(key, 1 << 20), jnp.zeros(d), sigma * eye, M, raw) \
+        if policy == "fixed-real" else None
 
     def step(carry, inputs):
         mu, L, pool = carry
         i, k = inputs
         k_real, k_syn, k_pick = jax.random.split(k, 3)
-        scale = jnp.sqrt(jnp.where(i > 0, lam, 1.0))
+        L_syn = jnp.sqrt(jnp.where(i > 0, lam, 1.0)) * L
         if policy == "accumulate":
-            x = mu + scale * jax.random.normal(k_syn, (M, d)) @ L.T
-            n2, m2, s2 = _fit(x, jnp.ones(M))
-            n1, m1, s1 = pool
-            count = n1 + n2
-            delta = (m1 - m2)[:, None]
-            pool = (count, (n1 * m1 + n2 * m2) / count, s1 + s2 + n1 * n2 / count * delta @ delta.T)
+            batch = _batch_d(k_syn, mu, L_syn, M, raw)
+            pool = _pool_d(pool, batch)
             count, mean, scatter = pool
         elif policy == "accumulate-subsample":
-            x = mu + scale * jax.random.normal(k_syn, (M, d)) @ L.T
+            x = mu + jax.random.normal(k_syn, (M, d)) @ L_syn.T
             pool = jax.lax.dynamic_update_slice(pool, x, (i * M, 0))
             chosen = pool[_uniform_subset(k_pick, size=(i + 1) * M, M=M)]
             count, mean, scatter = _fit(chosen, jnp.ones(M))
-        elif policy == "fixed-real":
-            x = jnp.concatenate([real_set, mu + scale * jax.random.normal(k_syn, (s, d)) @ L.T])
-            weight = jnp.concatenate([jnp.ones(M), jnp.where(i > 0, 1.0, 0.0) * jnp.ones(s)])
-            count, mean, scatter = _fit(x, weight)
-        else:  # replace, mix
-            x = jnp.concatenate([sigma * jax.random.normal(k_real, (a, d)),
-                                 mu + scale * jax.random.normal(k_syn, (b, d)) @ L.T])
-            count, mean, scatter = _fit(x, jnp.ones(M))
+        elif policy == "fixed-real":  # the real set alone at the first fit, then plus s synthetic
+            count, mean, scatter = real_set
+            if s:
+                later = _pool_d(real_set, _batch_d(k_syn, mu, L_syn, s, raw))
+                count, mean, scatter = (jnp.where(i > 0, x, y) for x, y in zip(later, real_set))
+        else:  # replace, mix: a fresh real points and b synthetic ones
+            parts = ([_batch_d(k_real, jnp.zeros(d), sigma * eye, a, raw)] if a else []) \
+                + ([_batch_d(k_syn, mu, L_syn, b, raw)] if b else [])
+            count, mean, scatter = parts[0] if len(parts) == 1 else _pool_d(*parts)
         cov = scatter / (count - div)
         return (mean, jnp.linalg.cholesky(cov), pool), record(mean, cov)
 
@@ -321,26 +345,32 @@ def _chain_d_point(column: int):
         M = int(values["M"])
         static = dict(n_max=bucket(max(grid.max("n"), 1)), d=int(values["d"]), policy=pol.name,
                       mle=grid.options["estimator"] == "mle", M=M,
-                      a=int(real_count(M, pol)), s=int(synthetic_count(M, pol)))
+                      a=int(real_count(M, pol)), s=int(synthetic_count(M, pol)),
+                      raw=sampler == "raw")
         return Run(static, dict(sigma=values["sigma"], lam=values["sampling_bias"]),
                    read=(int(values["n"]), column))
 
     return point
 
 
-_CHAIN_D_DOC = """The d-dimensional loop as the papers run it, on raw points: each generation fits
-the sample mean and covariance (np.cov's divisors) of its training set and draws the next
-synthetic points as mu + sqrt(sampling_bias) L z with L the fit's Cholesky factor; accumulate
-pools the batches' raw statistics (Chan's update), accumulate-subsample keeps the raw pool and
+_CHAIN_D_DOC = """The d-dimensional loop as the papers run it: each generation fits the sample mean
+and the full covariance (np.cov's divisors) of its training set and draws the next synthetic
+points as mu + sqrt(sampling_bias) L z, L the fit's Cholesky factor. ``sampler="raw"`` draws the
+points (multivariate normal rows); the default draws each batch's sufficient statistics (normal
+mean, Bartlett-factor Wishart scatter), at a cost independent of M. accumulate pools the batches'
+statistics (Chan's update), accumulate-subsample keeps the raw pool (under both samplers) and
 draws M points without replacement (Floyd), fixed-real keeps one real set. One chain per seed
 records every generation."""
 
-mean_sq_error = twin(Twin(theory=TG.mean_sq_error, validate=TG.validate_chain_d,
-                          one_seed=_one_chain_d, point=_chain_d_point(0), samplers=("raw",),
-                          doc=_CHAIN_D_DOC))
-covariance_ratio = twin(Twin(theory=TG.covariance_ratio, validate=TG.validate_chain_d,
-                             one_seed=_one_chain_d, point=_chain_d_point(1), samplers=("raw",),
-                             doc=_CHAIN_D_DOC))
+
+def _chain_d_twin(theory_fn, column: int):
+    return twin(Twin(theory=theory_fn, validate=TG.validate_chain_d, one_seed=_one_chain_d,
+                     point=_chain_d_point(column), samplers=SAMPLERS, doc=_CHAIN_D_DOC))
+
+
+mean_sq_error = _chain_d_twin(TG.mean_sq_error, 0)
+covariance_ratio = _chain_d_twin(TG.covariance_ratio, 1)
+covariance_sq_error = _chain_d_twin(TG.covariance_sq_error, 2)
 
 
 # --- stationary loops with real data --------------------------------------------------------------

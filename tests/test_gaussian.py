@@ -367,9 +367,48 @@ def test_dimension_d_raw_loop(key, policy):
     """The d = 3 loop on raw points (np.cov-style fits, Cholesky sampling) against d times the
     1-D recursion, n = 1, 2, 5, M = 5, sampling bias 0.8, z < 4."""
     kw = dict(d=3, n=[1, 2, 5], M=5, sigma=1.2, sampling_bias=0.8, policy=policy)
-    for name in ("mean_sq_error", "covariance_ratio"):
+    names = ("mean_sq_error", "covariance_ratio") + (("covariance_sq_error",)
+                                                      if policy == "replace" else ())
+    for name in names:
         est = getattr(sg, name)(key, **kw, seeds=3000, options=RAW)
         assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (name, est)
+
+
+@pytest.mark.parametrize("policy", ["replace", pytest.param(Policy.fixed_real(1.0), marks=SLOW),
+                                    pytest.param("accumulate", marks=SLOW)])
+def test_dimension_d_sufficient_sampler(key, policy):
+    """The d = 3 chain through its sufficient statistics (normal mean, Bartlett scatter) against
+    the theory, n = 1, 2, 5, M = 5, MLE, z < 4 (the raw loop: test_dimension_d_raw_loop)."""
+    kw = dict(d=3, n=[1, 2, 5], M=5, sigma=1.2, sampling_bias=0.8, policy=policy,
+              estimator="mle")
+    names = ("mean_sq_error", "covariance_ratio") + (("covariance_sq_error",)
+                                                      if policy == "replace" else ())
+    for name in names:
+        est = getattr(sg, name)(key, **kw, seeds=3000)
+        assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (name, est)
+
+
+def test_covariance_moment_map_by_isserlis():
+    """derive_covariance_moment_map at d = 2, M = 3 against the Gaussian moments of two explicit
+    vectors g_1, g_2 (W = g_1 g_1' + g_2 g_2', A a symbolic symmetric matrix); and at d = 1 the
+    Frobenius error is E (sigma_n^2 - 1)^2 = ((m + 2)/m)^n - 1 (unbiased, m = M - 1: chi-square
+    moments); in dimension 4 it exceeds the 1-D value (the (tr Sigma)^2 cross term)."""
+    a, b, c = sp.symbols("a b c")
+    A = sp.Matrix([[a, b], [b, c]])
+    g = [sp.Matrix(sp.symbols(f"g{k}_0:2")) for k in range(2)]
+    W = g[0] * g[0].T + g[1] * g[1].T
+    zs = [*g[0], *g[1]]
+    p2 = _gauss_mean((W * A * W * A).trace(), zs)
+    q2 = _gauss_mean((W * A).trace() ** 2, zs)
+    T = tg.derive_covariance_moment_map("mle").subs({tg.M_: 3, sp.Symbol("c", positive=True): 1})
+    P, Q = (A * A).trace(), A.trace() ** 2
+    assert sp.expand(p2 - (T[0, 0] * P + T[0, 1] * Q) * 9) == 0
+    assert sp.expand(q2 - (T[1, 0] * P + T[1, 1] * Q) * 9) == 0
+    n, M = np.arange(0, 6), 5
+    np.testing.assert_allclose(tg.covariance_sq_error(d=1, n=n, M=M, sigma=1.7),
+                               ((M + 1) / (M - 1)) ** n - 1, rtol=1e-12)
+    assert np.all(tg.covariance_sq_error(d=4, n=n[1:], M=M)
+                  > tg.covariance_sq_error(d=1, n=n[1:], M=M))
 
 
 # --- loops with real data: fresh (MAD) and a fixed real set (Bertrand et al.) -----------------

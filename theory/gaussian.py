@@ -30,6 +30,7 @@ from theory.policy import Policy, as_policy
 
 __all__ = [
     "CHAIN_POLICIES", "ESTIMATORS", "LOOPS", "THEORY_ONLY", "covariance_ratio",
+    "covariance_sq_error",
     "derive_loop_map", "derive_stationary_moments", "effective_sample_size", "log_variance",
     "logdet_drift", "mean_drift", "mean_sq_error", "moment_contraction", "optimal_real_weight",
     "real_count", "stationary_mean_error", "stationary_variance", "std_after", "synthetic_count",
@@ -612,6 +613,62 @@ def covariance_ratio(*, d, n, M, sigma=1.0, estimator: str = "unbiased",
     grid = validate_chain_d(d=d, n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
                             sampling_bias=sampling_bias)
     return _chain_d(grid)[0] / grid["sigma"] ** 2
+
+
+def derive_covariance_moment_map(estimator: str) -> sp.Matrix:
+    """One replace refit in dimension d as a linear map of (E tr Sigma^2, E (tr Sigma)^2) [exact].
+
+    Sigma' = c L W L'/div with L L' = Sigma, W = sum_{k<M} g_k g_k' ~ Wishart_d(M - 1, I) and c
+    the synthetic draws' variance factor (``sampling_bias``; 1 for the real data). With
+    A = Sigma: E tr(W A W A) = sum_{k,l} E (g_k' A g_l)^2 and E (tr W A)^2 = E (sum_k g_k' A g_k)^2,
+    where E (g'Ag)^2 = (tr A)^2 + 2 tr A^2 and E (g_k' A g_l)^2 = tr A^2 (k != l) (Isserlis; checked
+    by sympy in the tests). Hence, with m = M - 1,
+    E tr Sigma'^2 = c^2 [m M tr A^2 + m (tr A)^2]/div^2 and
+    E (tr Sigma')^2 = c^2 [2 m tr A^2 + m^2 (tr A)^2]/div^2: the cross term (tr A)^2 feeds the
+    Frobenius error, so it is not d times the 1-D E (sigma_n^2 - sigma^2)^2.
+    """
+    c = sp.Symbol("c", positive=True)
+    m = M_ - 1
+    return c**2 / _divisor(estimator) ** 2 * sp.Matrix([[m * M_, m], [2 * m, m**2]])
+
+
+@functools.cache
+def _covariance_map_numeric(estimator: str):
+    T = derive_covariance_moment_map(estimator)
+    c = sp.Symbol("c", positive=True)
+    return [[numeric(T[i, j], [M_, c]) for j in range(2)] for i in range(2)]
+
+
+def covariance_sq_error(*, d, n, M, sigma=1.0, estimator: str = "unbiased",
+                        policy: Policy | str = "replace", sampling_bias=1.0) -> np.ndarray:
+    """E ||Sigma_n - Sigma||_F^2 / ||Sigma||_F^2 of the d-dimensional replace chain, truth
+    N(mu, sigma^2 I), full covariance refits [exact].
+
+    From :func:`derive_covariance_moment_map`: (E tr Sigma_n^2, E (tr Sigma_n)^2) by n steps of
+    the linear map from (d sigma^4, d^2 sigma^4), and
+    E ||Sigma_n - Sigma||_F^2 = E tr Sigma_n^2 - 2 sigma^2 E tr Sigma_n + d sigma^4. At d = 1 it
+    is E (sigma_n^2 - sigma^2)^2/sigma^4; in dimension d the (tr Sigma)^2 cross term makes it
+    grow faster than the 1-D value (about (d + 1) n/M per coordinate at small n/M, against
+    2 n/M in 1-D). Other policies: no closed form here (a ValueError; the simulator twin runs
+    them).
+
+    Args and Returns: as :func:`mean_sq_error`.
+    """
+    grid = validate_chain_d(d=d, n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
+                            sampling_bias=sampling_bias)
+    _closed(grid, "covariance_sq_error", ("replace",))
+    b, f = grid.arrays, _covariance_map_numeric(grid.options["estimator"])
+    out = np.empty(grid.shape)
+    for idx in np.ndindex(grid.shape):
+        dd, M_i, lam = float(b["d"][idx]), float(b["M"][idx]), float(b["sampling_bias"][idx])
+        x = np.array([dd, dd * dd])  # sigma = 1: the ratio does not depend on sigma
+        for i in range(int(b["n"][idx])):
+            c = 1.0 if i == 0 else lam
+            x = np.array([[f[r][q](M=M_i, c=c) for q in range(2)] for r in range(2)]) @ x
+        trace = dd * covariance_ratio(d=1, n=b["n"][idx], M=M_i, estimator=grid.options[
+            "estimator"], policy="replace", sampling_bias=lam)
+        out[idx] = (x[0] - 2 * trace + dd) / dd
+    return out
 
 
 # --- stationary loops with real data: fresh each generation, or fixed ---------------------------
