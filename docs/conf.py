@@ -26,6 +26,7 @@ extensions = [
     "sphinx-mathjax-offline",   # MathJax 3 copied into _static: formulas render with no network
     "sympy_formulas",           # {sympy-formula}: LaTeX from the derive_* functions, at build time
     "gallery",                  # the figure gallery, from paper_figures' registry
+    "glossary_table",           # the collapse-kind table, from theory.glossary
 ]
 
 # --- notebooks: not executed by default (make docs-full executes them) -------------------------

@@ -98,6 +98,7 @@ QUANTITIES: dict[str, dict[str, str]] = {
         "stationary_mean_error": "error_growth",
         "w2_risk": "error_growth",
         "weighted_stationary_variance": "error_growth",
+        "covariance_sq_error": "error_growth",
         "effective_sample_size": "error_growth",
         "optimal_real_weight": "none",
         "real_count": "none",

@@ -15,8 +15,9 @@ Usage (MyST)::
 
 ``:args:`` is a comma-separated list of Python literals passed positionally; ``:item:`` picks an
 element of a tuple (an integer) or of a dict (a key) the function returns; ``:lhs:`` is the left
-side written before ``=``; ``:simplify:`` applies ``sympy.simplify`` first. Under the formula a
-line names the function it came from.
+side written before ``=``; ``:simplify:`` applies ``sympy.simplify`` first; ``:symbols: n m p``
+passes positive sympy symbols of those names instead of ``:args:``. Under the formula a line
+names the function it came from.
 """
 
 from __future__ import annotations
@@ -36,14 +37,27 @@ def _resolve(path: str):
     return getattr(importlib.import_module(module), name)
 
 
+def _literal(text: str):
+    """A Python literal, or the bare word as a string (MyST's option parser drops quotes)."""
+    text = text.strip()
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
 def formula_latex(path: str, args: str = "", item: str | None = None,
-                  simplify: bool = False) -> str:
-    """LaTeX of the expression ``path(*args)`` (``item`` of it if given)."""
+                  simplify: bool = False, symbols: str = "") -> str:
+    """LaTeX of the expression ``path(*args)`` (``item`` of it if given); ``symbols`` names
+    positive sympy symbols passed positionally instead of literals."""
     func = _resolve(path)
-    values = ast.literal_eval(f"({args},)") if args.strip() else ()
+    if symbols.strip():
+        values = tuple(sp.Symbol(name, positive=True) for name in symbols.split())
+    else:
+        values = tuple(_literal(a) for a in args.split(",")) if args.strip() else ()
     expr = func(*values)
     if item is not None:
-        key = ast.literal_eval(item)
+        key = _literal(str(item))
         expr = expr[key]
     if isinstance(expr, sp.Matrix | sp.ImmutableMatrix):
         return sp.latex(expr)
@@ -62,13 +76,14 @@ class SympyFormula(SphinxDirective):
         "lhs": directives.unchanged,
         "simplify": directives.flag,
         "label": directives.unchanged,
+        "symbols": directives.unchanged,
     }
 
     def run(self) -> list[nodes.Node]:
         path = self.arguments[0]
         try:
             latex = formula_latex(path, self.options.get("args", ""), self.options.get("item"),
-                                  "simplify" in self.options)
+                                  "simplify" in self.options, self.options.get("symbols", ""))
         except Exception as exc:  # a broken derivation must fail the build, with its name
             raise self.error(f"sympy-formula {path}: {type(exc).__name__}: {exc}") from exc
         lhs = self.options.get("lhs")
@@ -81,7 +96,8 @@ class SympyFormula(SphinxDirective):
         node["nowrap"] = False
         node["classes"].append("sympy-formula")
         self.add_name(node)
-        call = path + "(" + self.options.get("args", "") + ")"
+        call = path + "(" + (self.options.get("args", "")
+                             or ", ".join(self.options.get("symbols", "").split())) + ")"
         if "item" in self.options:
             call += f"[{self.options['item']}]"
         source = nodes.paragraph(classes=["sympy-source"])
