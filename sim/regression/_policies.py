@@ -28,7 +28,8 @@ from jax.scipy.linalg import cho_factor, cho_solve, solve_triangular
 
 import theory.regression as TR
 from sim._design import bartlett_factor
-from sim._engine import SAMPLERS, Run, Twin, bucket, twin
+from sim._engine import SAMPLERS, Run, RunOptions, Twin, bucket, sweep, twin
+from sim._montecarlo import Estimate
 from theory.domain import Grid
 
 __all__ = ["fixed_design_error"]
@@ -166,3 +167,48 @@ fixed_design_error = twin(Twin(
     ``accumulate-subsample`` always runs the raw pool of (row, label) pairs, the published
     algorithm (the truth w* ~ N(0, I_d) per seed, as there). One chain per seed records every
     iteration, so a sweep over n costs one chain."""))
+
+
+def _one_rows_in_place(key, *, n_max: int, d: int, policy: str, design: str, raw_T: int,
+                       rows: int, T, sigma):
+    """The simplification the leading-order theory shares (not the published algorithm): each
+    design row keeps its place and, at fit i, takes its label from a batch J_r ~ Uniform{1..i},
+    x_r'e_{J_r - 1} + E_{J_r, r}, so every fit sees the T distinct rows once. Keeps past fits
+    and noises; rows past T are zero (they do not enter X'residual)."""
+    del policy, design, raw_T  # one policy, one design
+    k_design, k_noise = jax.random.split(key)
+    x = _rows(k_design, rows=rows, d=d, T=T)
+    solve = cho_factor(x.T @ x)
+    noise = sigma * jax.random.normal(k_noise, (n_max, rows))
+    index = jnp.arange(rows)
+
+    def step(fits, inputs):
+        i, k = inputs  # fits[j] = e_j, j = 0..i filled
+        batch = jax.random.randint(k, (rows,), 0, i + 1)  # J_r - 1 in 0..i
+        residual = jnp.sum(x * fits[batch], axis=1) + noise[batch, index]
+        e = cho_solve(solve, x.T @ residual)
+        return fits.at[i + 1].set(e), e @ e
+
+    _, path = jax.lax.scan(step, jnp.zeros((n_max + 1, d)),
+                           (jnp.arange(n_max), jax.random.split(key, n_max)))
+    return jnp.concatenate([jnp.zeros(1), path])
+
+
+_ROWS_IN_PLACE = Twin(theory=None, validate=TR.validate_fixed_design,
+                      one_seed=_one_rows_in_place, point=_fixed_design_point)
+
+
+def rows_in_place_subsample_error(key: jax.Array, /, *, d, T, n, sigma, seeds: int,
+                                  options: RunOptions | None = None) -> Estimate:
+    """E ||w_n - w*||^2 under a simplified accumulate-subsample that keeps every design row in
+    place and relabels it from a batch drawn uniformly from the accumulated ones.
+
+    Not Kazdan et al.'s algorithm (:func:`fixed_design_error` with
+    ``policy="accumulate-subsample"`` runs that: a raw pool of (row, label) pairs): every fit here
+    sees the T distinct rows once, so it shares the leading-order theory's simplification
+    (:func:`theory.policy.derive_subsample_weights`) and cannot test it. Kept as the reference
+    that shows what the repeated and missing rows of the real pool add. Same arguments as the
+    twin, without ``policy`` and ``design``.
+    """
+    return sweep(_ROWS_IN_PLACE, key, seeds=seeds, options=options, d=d, T=T, n=n, sigma=sigma,
+                 policy="accumulate-subsample", design="fixed")

@@ -1,16 +1,19 @@
-"""Replace, accumulate and accumulate-subsample in the fixed-design regression chain (THEORY 2.1).
+"""Replace, accumulate and accumulate-subsample in the fixed-design regression chain.
 
-The chain (Gerstgrasser et al. 2024, section 3, "linear models"; Dey and Donoho 2024): one design
-X (T x d, rows N(0, Sigma)). Iteration 1 labels X with the truth w*, iteration i > 1 with the
-previous fit w_{i-1}, plus N(0, sigma^2) noise; the fit is OLS on the training set the policy picks:
+The chain (Gerstgrasser et al., "Is Model Collapse Inevitable?", arXiv:2404.01413, section 3,
+linear models; Dey and Donoho, arXiv:2410.22812; Kazdan et al., "Collapse or Thrive?",
+arXiv:2410.16713, their fixed-design linear regression): one design X (T x d, rows N(0, Sigma)).
+Iteration 1 labels X with the truth w*, iteration i > 1 with the previous fit w_{i-1}, plus
+N(0, sigma^2) noise; the fit is OLS on the training set the policy picks:
 
 * ``replace``: the newest T labels: w_i = w_{i-1} + A E_i, A = (X'X)^-1 X'.
 * ``accumulate``: all iT labels. For a fixed design the stacked normal equations are
   (i X'X) w = X' sum_j Y_j, so the fit is the average of the per-batch fits,
   w_i = (1/i) sum_{j<=i} (w_{j-1} + A E_j), i.e. w_i = w_{i-1} + A E_i / i.
-* ``accumulate-subsample`` (KAZ's fixed budget, fixed-design version): the budget is T labels; each
-  design row x_r keeps its place and takes its label from a batch J_r drawn uniformly from the i
-  accumulated ones (independently per row and per iteration).
+* ``accumulate-subsample`` (Kazdan et al.'s fixed budget): the pool holds every (row, label) pair
+  generated so far, iT of them at fit i (T relabellings of the same design rows); fit i is pinv
+  (OLS; min-norm when rank-deficient) on T pairs drawn uniformly without replacement from the
+  pool, so a design row may be drawn several times with different labels, or not at all.
 
 With e_i = w_i - w*, ||e_i||^2_Sigma = ||(Z'Z)^-1 Z' ...||^2 for the whitened Z = X Sigma^-1/2: the
 error does not depend on Sigma, and its unit is v = sigma^2 tr[Sigma (X'X)^-1], whose mean is
@@ -44,7 +47,7 @@ _sigma = sp.Symbol("sigma", nonnegative=True)
 
 @functools.cache
 def derive_fixed_design_error(policy: str) -> sp.Expr:
-    """THEORY 2.1 [exact]: E ||w_n - w*||^2_Sigma = sigma^2 d/(T-d-1) sum_{i<=n} a_i^2 with
+    """[exact] E ||w_n - w*||^2_Sigma = sigma^2 d/(T-d-1) sum_{i<=n} a_i^2 with
     a_i = 1 (replace) or 1/i (accumulate): the increments A E_i a_i are independent and zero-mean,
     so the risk is the sum of their noise terms (derive_noise_term). sum_{i<=n} 1/i^2 is written
     pi^2/6 - psi'(n + 1) (bounded by pi^2/6: GER's and DD's pi^2/6 pathway)."""
@@ -94,7 +97,9 @@ def validate_fixed_design(*, d, T, n, sigma, policy: Policy | str = "replace",
 
 def fixed_design_error(*, d, T, n, sigma, policy: Policy | str = "replace",
                        design: str = "fixed") -> np.ndarray:
-    """E ||w_n - w*||^2_Sigma after n iterations of the chain (THEORY 2.1; GER section 3, DD).
+    """E ||w_n - w*||^2_Sigma after n iterations of the chain (Gerstgrasser et al.,
+    arXiv:2404.01413, section 3; Dey and Donoho, arXiv:2410.22812; Kazdan et al.,
+    arXiv:2410.16713).
 
     ``design="fixed"`` (one X for every iteration):
     * replace [exact]: n sigma^2 d/(T-d-1) (worked value d=10, T=50, sigma=1, n=10: 2.564103);
@@ -107,7 +112,7 @@ def fixed_design_error(*, d, T, n, sigma, policy: Policy | str = "replace",
 
     ``design="fresh"`` (a new X each iteration, fits on everything kept):
     * replace [exact]: the same n sigma^2 d/(T-d-1) (independent increments again);
-    * accumulate [exact, derived here; THEORY 2.1 states only the fixed design]:
+    * accumulate [exact, derived here; GER and DD treat the fixed design]:
       sigma^2 sum_{i<=n} d/(i (iT - d - 1)), see :func:`derive_fresh_accumulate_term`; below the
       fixed-design value (each term is at most d/(i^2 (T-d-1))) and bounded by it.
     * accumulate-subsample is defined for the fixed design only.
