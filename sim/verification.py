@@ -1,4 +1,5 @@
-"""Generate -> verify -> train, simulated: twins of :mod:`theory.verification` (BMC, THEORY 5),
+"""Generate -> verify -> train, simulated: twins of :mod:`theory.verification` (Feng et al., arXiv
+2406.07515; docs/theory/verification.md),
 declared on the sweep engine (:mod:`sim._engine`).
 
 Each twin takes the theory function's keyword arguments plus a leading ``key``, ``seeds`` and

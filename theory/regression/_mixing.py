@@ -1,4 +1,6 @@
-"""Real and synthetic data mixed in one training set: Strong Model Collapse (THEORY 2.2).
+"""Real and synthetic data mixed in one training set: Strong Model Collapse.
+
+See the policies page of the theory reference (docs/theory/policies.md).
 
 Dohmatob, Feng, Subramonian, Kempe, "Strong Model Collapse", ICLR 2025, sections 3-4: n training
 points, a share p2 of them labelled by the synthetic generator w2 = w1 + delta, the rest by the
@@ -45,7 +47,8 @@ def validate_mixed(*, spectrum, w1, delta, n, p2, lam, sigma) -> Grid:
 
 def mixed_training_error(*, spectrum, w1, delta, n, p2, lam, sigma) -> np.ndarray:
     """E ||w_hat - w1||^2_Sigma of ridge (X'X/n + lam I)^-1 X'Y/n on the mixed data [asymp]
-    (SMC Theorem 1, deterministic equivalent; MC within ~1% at d ~ 100; THEORY 2.2):
+    (SMC Theorem 1, deterministic equivalent; MC within ~1% at d ~ 100;
+    docs/theory/policies.md):
 
         kappa^2 (1+u) ||wbar||^2_{Sigma (Sigma + kappa)^-2}
         - 2 p2 kappa <wbar, Sigma (Sigma+kappa)^-1 delta> + p2^2 c^2 + (sigma^2 + p1 p2 c^2) u,
@@ -72,7 +75,8 @@ def mixed_training_error(*, spectrum, w1, delta, n, p2, lam, sigma) -> np.ndarra
 
 @functools.cache
 def derive_isotropic_mixed_error() -> sp.Expr:
-    """Sigma = I, OLS (lam = 0) [asymp with the finite-n OLS factor; THEORY 2.2, SMC Cor. 1]:
+    """Sigma = I, OLS (lam = 0) [asymp with the finite-n OLS factor; SMC Cor. 1;
+    docs/theory/policies.md]:
     the deterministic equivalent at kappa = 0 has u = phi/(1-phi), which the exact OLS noise term
     d/(n-d-1) replaces (:func:`theory.regression.derive_noise_term` with m = n):
     sigma^2 d/(n-d-1) + p2^2 c^2 + p2 (1-p2) c^2 d/(n-d-1). Exact for the sigma^2 part; the
@@ -103,7 +107,8 @@ def _isotropic_mixed_numeric():
 
 
 def isotropic_mixed_training_error(*, d, n, p2, c2, sigma) -> np.ndarray:
-    """OLS on n points, a share p2 labelled by w1 + delta, ||delta||^2 = c2, Sigma = I (THEORY 2.2).
+    """OLS on n points, a share p2 labelled by w1 + delta, ||delta||^2 = c2, Sigma = I (SMC
+    Cor. 1; docs/theory/policies.md).
 
     See :func:`derive_isotropic_mixed_error`. As n -> infinity it floors at p2^2 c2 (strong model
     collapse); p2 = 0 gives sigma^2 d/(n-d-1) [exact]."""
@@ -114,7 +119,7 @@ def isotropic_mixed_training_error(*, d, n, p2, c2, sigma) -> np.ndarray:
 @functools.cache
 def derive_random_projection_error() -> sp.Expr:
     """Random projections f(x) = v'S'x, S (d x m) iid N(0, 1/d), OLS in the m features on the mixed
-    data, Sigma = I, delta orthogonal to w1 [asymp; SMC section 4, THEORY 2.2].
+    data, Sigma = I, delta orthogonal to w1 [asymp; SMC section 4, docs/theory/policies.md].
 
     With P the projection on S's columns (E P = gamma I, gamma = m/d): the best fit in the features
     to the pooled target is P wbar, so the bias is

@@ -1,7 +1,9 @@
-"""Power-law spectra: how fake generations change the ridge scaling law (THEORY 1.5).
+"""Power-law spectra: how fake generations change the ridge scaling law.
 
-Dohmatob, Feng, Kempe (2024), Section 6 ("capacity" l_j = j^-beta, "source" l_j w0_j^2 =
-j^(-1 - 2 r beta)). In the deterministic equivalent of THEORY 1.3, for 1 << T << d:
+Dohmatob, Feng, Kempe, "Model Collapse Demystified: The Case of Regression", NeurIPS 2024, arXiv
+2402.07712 (v2), Section 5, "The Case of Heavy Tails (Power Law)" ("capacity" l_j = j^-beta,
+"source" l_j w0_j^2 = j^(-1 - 2 r beta)); see the power-law page of the theory reference
+(docs/theory/power_laws.md). In the ridge deterministic equivalent, for 1 << T << d:
 
     df2(kappa) ~ c_V kappa^(-1/beta),   bias ~ c_B kappa^(2r)   (0 < r < 1),
     variance + collapse ~ A c_V kappa^(-1/beta),  A = [sigma^2 + n sigma0^2 (T + d)/(T0 - d - 1)]/T
@@ -48,14 +50,16 @@ def power_law_constants_gamma_form() -> tuple[sp.Expr, sp.Expr]:
 
 
 def derive_optimal_kappa() -> sp.Expr:
-    """argmin over kappa of c_B kappa^(2r) + A c_V kappa^(-1/beta) (THEORY 1.5 adaptive lam)."""
+    """argmin over kappa of c_B kappa^(2r) + A c_V kappa^(-1/beta): the adaptive regularisation
+    of arXiv 2402.07712, Section 5 (docs/theory/power_laws.md)."""
     risk = c_B * kappa ** (2 * r) + A * c_V * kappa ** (-1 / beta)
     (solution,) = sp.solve(sp.diff(risk, kappa), kappa)
     return sp.simplify(solution)
 
 
 def derive_power_law_exponents() -> dict[str, sp.Expr]:
-    """Exponent algebra of THEORY 1.5 with lam = T^-ell (kappa ~ lam when df1 << T).
+    """Exponent algebra of arXiv 2402.07712, Section 5, with lam = T^-ell (kappa ~ lam when
+    df1 << T; docs/theory/power_laws.md).
 
     bias ~ T^(-2 r ell), variance ~ T^(-(1 - ell/beta)): balancing gives ell_crit and the clean
     rate; ridgeless (lam = 0, T < d) has df1(kappa) = T, i.e. kappa ~ T^-beta, and noiseless clean
@@ -109,7 +113,16 @@ def power_law_problem(*, beta: float, r: float, d: int) -> tuple[np.ndarray, np.
 
 
 def power_law_exponents(*, beta: float, r: float) -> PowerLawExponents:
-    """Predicted exponents (THEORY 1.5): error ~ T^-rate. See :func:`derive_power_law_exponents`."""
+    """Predicted exponents, error ~ T^-rate [asymp] (arXiv 2402.07712, Section 5;
+    docs/theory/power_laws.md). See :func:`derive_power_law_exponents`.
+
+    Args:
+        beta: capacity exponent, > 1.
+        r: source exponent, in (0, 1).
+
+    Returns:
+        :class:`PowerLawExponents` (floats).
+    """
     b, rr = _beta_r(beta, r)
     return PowerLawExponents(**{k: float(f(beta=b, r=rr))
                                 for k, f in _numeric()["exponents"].items()})
@@ -117,10 +130,12 @@ def power_law_exponents(*, beta: float, r: float) -> PowerLawExponents:
 
 def optimal_lam_asymptotic(*, beta: float, r: float, d: int, T, T0, n, sigma, sigma0
                            ) -> np.ndarray:
-    """Asymptotic optimal ridge penalty for the power-law problem (THEORY 1.5) [asymp].
+    """Asymptotic optimal ridge penalty for the power-law problem [asymp] (arXiv 2402.07712,
+    Section 5; docs/theory/power_laws.md).
 
     kappa* = (A c_V/(2 r beta c_B))^(beta/(1 + 2 r beta)), mapped to lam through the fixed point
-    lam = kappa (1 - df1(kappa)/T) of THEORY 1.3 (lam ~ kappa when df1 << T). Never lam -> 0 once
+    lam = kappa (1 - df1(kappa)/T) of the deterministic equivalent (lam ~ kappa when df1 << T).
+    Never lam -> 0 once
     n >= 1: the fake generations act as label noise of variance n sigma0^2 (T + d)/(T0 - d - 1).
     Valid for 1 << T << d; compare with the numerical :func:`optimal_lam`.
     """

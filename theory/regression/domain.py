@@ -22,7 +22,8 @@ __all__ = ["Generations", "chain_generations", "generations", "ols_args", "overp
 
 
 class Generations(NamedTuple):
-    """The generator chain of THEORY 1.1: ``n`` refits on ``T0`` samples, label noise ``sigma0``.
+    """The generator chain (docs/theory/regression.md): ``n`` refits on ``T0`` samples, label noise
+    ``sigma0``.
 
     Uniform chains hold broadcastable ``n``, ``T0``, ``sigma0``; per-generation chains (a list or
     tuple for ``T0`` or ``sigma0``) hold 1-D arrays of length ``n``.
@@ -99,7 +100,8 @@ def ridge_args(*, d, T, lam, n, T0, sigma, sigma0) -> tuple[dict[str, np.ndarray
 
 
 def overparam_args(*, d, T0, n, sigma0, w0_norm) -> dict[str, np.ndarray]:
-    """T0 < d generators (THEORY 1.4): T0 <= d - 2 when sigma0 > 0 (finite noise term)."""
+    """T0 < d generators (docs/theory/regression.md): T0 <= d - 2 when sigma0 > 0 (finite noise
+    term)."""
     d = param("d", d, lo=2, integer=True)
     T0 = param("T0", T0, lo=1, integer=True)
     sigma0 = param("sigma0", sigma0, lo=0)

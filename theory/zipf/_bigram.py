@@ -1,4 +1,6 @@
-"""The tailed bigram model (ToT: Dohmatob et al., "A Tale of Tails", ICML 2024, sec. 4; THEORY 4.7).
+"""The tailed bigram model (ToT: Dohmatob et al., "A Tale of Tails", ICML 2024, sec. 4).
+
+See the bigram page of the theory reference (docs/theory/bigram.md).
 
 Contexts ``i`` have probability ``p_i = i^-beta / Z`` (``N`` contexts, ``N = None``: infinite).
 Given a context, the next token ``j`` has law ``q_j = j^-beta / Z_V`` on ``V`` tokens (``V =
@@ -20,7 +22,7 @@ Zipf(``beta_ai``), giving the floor ``TV(Zipf(beta_ai), Zipf(beta))``. Clean dat
 context seen ``n`` times has ``tv(n) ~ n^-a``, ``a = min(1 - 1/beta, 1/2)`` (its own token tail
 is a memoriser, ToT section 2), so ``E ~ sum_{T p_i > 1} p_i (T p_i)^-a + sum_{T p_i < 1} p_i``.
 For ``beta > 2`` the first sum converges: ``E ~ T^-1/2``. For ``beta <= 2`` (``a = 1 - 1/beta``)
-``p_i^(1-a) = i^-1``: the sum is ``~ log T`` and ``E ~ T^-(1 - 1/beta) log T``. THEORY 4.7 states
+``p_i^(1-a) = i^-1``: the sum is ``~ log T`` and ``E ~ T^-(1 - 1/beta) log T``. ToT states
 the log factor at ``beta = 2`` only; by this derivation (and the exact sums: local slope of E at
 ``beta = 1.5``, ``T = 1e6`` is -0.255 = -1/3 + 1/log T) it holds on all of ``1 < beta <= 2``.
 
@@ -215,12 +217,12 @@ def _bigram(beta: float, T: float, N: float, V: float, k: float, b: float) -> fl
 def bigram_error(*, beta, T, N=None, V=None, k=None, beta_ai=None) -> np.ndarray:
     """Expected TV error of the empirical bigram learner after ``T`` training pairs [exact].
 
-    ToT section 4 (tailed bigram model); THEORY 4.7. Contexts and next tokens Zipf(``beta``) on
-    ``N`` contexts and ``V`` tokens (``None``: infinite; ``V = None`` means ``V = N``). Training
-    data: clean by default; ``k`` cuts the next-token law to its top ``k`` tokens; ``beta_ai >=
-    beta`` draws contexts and next tokens from Zipf(``beta_ai``) instead. Error of an unseen
-    context: 1. Exact up to the stated bounds of the module docstring (spline of ``tv`` beyond
-    ``N_EXACT`` counts: relative error ``< 1e-3``). ``T`` an integer >= 0; broadcasting over
+    ToT section 4 (tailed bigram model; docs/theory/bigram.md). Contexts and next tokens
+    Zipf(``beta``) on ``N`` contexts and ``V`` tokens (``None``: infinite; ``V = None`` means
+    ``V=N``). Training data: clean by default; ``k`` cuts the next-token law to its top ``k``
+    tokens; ``beta_ai >= beta`` draws contexts and next tokens from Zipf(``beta_ai``) instead. Error
+    of an unseen context: 1. Exact up to the stated bounds of the module docstring (spline of ``tv``
+    beyond ``N_EXACT`` counts: relative error ``< 1e-3``). ``T`` an integer >= 0; broadcasting over
     ``beta, T, k, beta_ai``.
     """
     grid = validate_bigram(beta=beta, T=T, N=N, V=V, k=k, beta_ai=beta_ai)

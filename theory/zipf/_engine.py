@@ -1,6 +1,6 @@
 """Exact Zipf sums in float64: a head summed term by term, an infinite tail bounded analytically.
 
-Every error of the memorising model (ToT section 2; THEORY 4.1) has the form
+Every error of the memorising model (ToT section 2; docs/theory/zipf.md) has the form
 
     E = sum_i p_i prod_s (1 - q_i^(s))^(T_s),     p_i = i^-beta / Z,
 

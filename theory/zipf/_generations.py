@@ -1,14 +1,16 @@
-"""Several generations of memorising models on Zipf data (ToT section 3.1; THEORY 4.5).
+"""Several generations of memorising models on Zipf data (Dohmatob et al., "A Tale of Tails",
+ICML 2024, arXiv 2402.07043, section 3.1; ToT below). See the Zipf page of the theory reference
+(docs/theory/zipf.md).
 
 The two chains, generation ``m = 1..n`` (generation 0 is the real law ``p``):
 
 * ``chain="resample"``: generation ``m`` is trained on ``T0`` draws from generation ``m-1``'s law
   and its law is the empirical law of those draws (it reproduces its training set). Item ``i``'s
   count is then exactly the Wright-Fisher marginal chain ``X_1 ~ Bin(T0, p_i)``,
-  ``X_(m+1) ~ Bin(T0, X_m / T0)`` (THEORY 3.3).
+  ``X_(m+1) ~ Bin(T0, X_m / T0)`` (the Wright-Fisher chain of docs/theory/discrete.md).
 * ``chain="cut"``: generation ``m`` is trained on ``T0`` draws from ``p`` restricted to (and
   renormalised on) the set ``K_(m-1)`` of queries generation ``m-1`` has seen (``K_0`` = all): the
-  tail-cut law of THEORY 4.3 with a random cut. ``K_m`` is the set of queries drawn.
+  tail-cut law of ToT section 3 with a random cut. ``K_m`` is the set of queries drawn.
 
 The tested model is a memoriser trained on ``T`` draws from generation ``n``'s law; its error is
 measured on ``p``. ``T = inf`` gives the mass lost by generation ``n``; ``n = 0`` is the clean
@@ -147,7 +149,8 @@ def generations_error(*, beta, T, T0, n, chain, N=None) -> np.ndarray:
 
     ``chain="resample"`` [exact] for ``T0 <= T0_MAX_RESAMPLE`` (beyond, a ValueError: the
     simulator twin runs any ``T0``); ``chain="cut"`` [asymp: mean-field normaliser]. ``T = np.inf``
-    gives the mass lost by generation ``n``. ToT section 3.1 (iterated tail cutting), THEORY 4.5.
+    gives the mass lost by generation ``n``. ToT section 3.1 (iterated tail cutting);
+    docs/theory/zipf.md.
     """
     grid = validate_generations(beta=beta, T=T, T0=T0, n=n, chain=chain, N=N)
     chain = grid.options["chain"]
@@ -193,7 +196,7 @@ def generation_factor(*, beta, n, chain) -> np.ndarray:
       recursion ``q_0 = 0, q_(j+1) = exp(q_j - 1)``: for large ``T0`` an item's count is a
       critical Poisson branching process, extinct by generation ``n`` with probability
       ``exp(-T0 p_i s_n)``. Grows like ``(n/2)^c``. beta = 2: 1.258, 1.461, 1.790, 2.409, 3.303
-      at n = 2, 3, 5, 10, 20 (THEORY 4.5).
+      at n = 2, 3, 5, 10, 20 (docs/theory/zipf.md, worked values).
     """
     chain = choice("chain", chain, CHAINS)
     beta = beta_arg(beta)
@@ -224,7 +227,8 @@ def generations_error_asymptotic(*, beta, T, T0, n, chain) -> np.ndarray:
 def generations_error_paper(*, beta, T, T0, n) -> np.ndarray:
     """ToT's approximate law after ``n`` generations: ``C_beta (T^-c + n T0^-c)`` [claim].
 
-    The paper's form (THEORY 4.5, "roughly T^-c + n T0^-c"), normalised to agree with the exact
+    The paper's form (ToT section 3.1, "roughly T^-c + n T0^-c"; docs/theory/zipf.md), normalised
+    to agree with the exact
     single-generation limit at ``n = 1``. Both exact chains grow sublinearly in ``n``
     (:func:`generation_factor`), so this overestimates the loss for ``n >= 2``.
     """

@@ -2,7 +2,8 @@
 
 Queries ``i = 1, 2, ...`` have probability ``p_i = i^-beta / Z`` (``Z = zeta(beta)``, or
 ``H_N(beta)`` for a vocabulary of ``N`` items); the learner memorises every query it has seen, and
-its test error is the real mass of the queries it has not seen (THEORY 4.1):
+its test error is the real mass of the queries it has not seen (Dohmatob et al., "A Tale of
+Tails", ICML 2024, arXiv 2402.07043, section 2, ToT below; docs/theory/zipf.md):
 
     E = sum_i p_i prod_s (1 - q_i^(s))^(T_s)          [exact]
 
@@ -76,7 +77,8 @@ def C_beta(*, beta) -> np.ndarray:
 def memorization_error(*, beta, T, N=None) -> np.ndarray:
     """Expected test error ``sum_i p_i (1 - p_i)^T`` after ``T`` clean samples [exact].
 
-    ToT section 2 (eq. for the clean memoriser), HUT section 4; THEORY 4.1-4.2. ``N = None``:
+    ToT section 2 (the clean memoriser); Hutter, "Learning Curve Theory", arXiv 2102.04074,
+    section 4; docs/theory/zipf.md. ``N = None``:
     infinite vocabulary, exact head plus a binomial-series tail with a stated bound (relative
     error below 1e-10, checked). ``T`` may be any real >= 0 (the formula is analytic in T).
     """
@@ -89,7 +91,7 @@ def memorization_error_asymptotic(*, beta, T, order: int = 1) -> np.ndarray:
     """``C_beta T^-c (1 + a1/T)``, ``c = 1 - 1/beta`` (``order=0`` drops the correction) [asymp].
 
     Infinite vocabulary, large ``T``. ``a1 = -(2 - 1/beta)(1 - 1/beta)/2`` is derived by sympy
-    (:func:`theory.zipf._derive.first_correction`) and agrees with THEORY 4.2. The remainder is
+    (:func:`theory.zipf._derive.first_correction`; docs/theory/zipf.md). The remainder is
     ``O(T^-2)`` relative.
     """
     beta, T = beta_arg(beta), param("T", T, lo=0.0, lo_open=True)
@@ -115,7 +117,8 @@ def tail_mass_asymptotic(*, beta, k) -> np.ndarray:
 def tail_cut_error(*, beta, T, k, N=None) -> np.ndarray:
     """Error after ``T`` samples of the top-``k`` law ``q_i = p_i 1[i<=k] / P_k`` [exact].
 
-    ``sum_{i<=k} p_i (1 - p_i/P_k)^T + (1 - P_k)`` (ToT section 3, tail cutting; THEORY 4.3).
+    ``sum_{i<=k} p_i (1 - p_i/P_k)^T + (1 - P_k)`` (ToT section 3, tail cutting;
+    docs/theory/zipf.md).
     Scaling stops at the plateau :func:`tail_mass` once ``T >~ k^beta``.
     """
     grid = validate_tail_cut(beta=beta, T=T, k=k, N=N)
@@ -136,7 +139,8 @@ def tail_cut_crossover(*, beta, k) -> np.ndarray:
 def top_p_cutoff(*, beta, p, N=None) -> np.ndarray:
     """Smallest ``k`` with ``P_k >= p``: the effective tail cut of top-p sampling [exact].
 
-    THEORY 4.3 (beta = 2: p = 0.9, 0.95, 0.99 give k = 6, 12, 61). Integer bisection on the
+    ToT section 3 (top-p sampling; docs/theory/zipf.md; beta = 2: p = 0.9, 0.95, 0.99 give
+    k = 6, 12, 61). Integer bisection on the
     Hurwitz-zeta head mass; returned as float64.
     """
     beta, p, N = beta_arg(beta), prob_arg(p), N_arg(N)
@@ -161,7 +165,7 @@ def generator_cutoff(*, beta, T0) -> np.ndarray:
 
     The generator knows only what it saw; its lost mass ``C_beta T0^-c`` equals the tail mass
     ``k^(1-beta)/((beta-1) zeta(beta))`` at ``k = (beta / ((beta-1) Gamma(1-1/beta)))^(1/(beta-1))
-    (T0/zeta(beta))^(1/beta)``, i.e. ``k ~ T0^(1/beta)`` (ToT section 3; THEORY 4.3).
+    (T0/zeta(beta))^(1/beta)``, i.e. ``k ~ T0^(1/beta)`` (ToT section 3; docs/theory/zipf.md).
     """
     beta, T0 = beta_arg(beta), param("T0", T0, lo=0.0, lo_open=True)
     return _numeric("generator_cutoff")(beta=beta, T0=T0, Z=zeta(beta))
@@ -170,7 +174,8 @@ def generator_cutoff(*, beta, T0) -> np.ndarray:
 def temperature_exponent(*, beta, tau) -> np.ndarray:
     """Exponent ``beta/tau`` of a Zipf(beta) law sampled at temperature ``tau`` (``p^(1/tau)``).
 
-    ``tau < 1`` narrows the tail (``beta' > beta``; ToT section 3.2, THEORY 4.4). Requires
+    ``tau < 1`` narrows the tail (``beta' > beta``; ToT section 3.2, docs/theory/zipf.md).
+    Requires
     ``0 < tau < beta`` so that the result is > 1.
     """
     beta = beta_arg(beta)
@@ -192,7 +197,8 @@ def narrowed_error(*, beta, beta_ai, T, N=None) -> np.ndarray:
 
 def narrowed_error_asymptotic(*, beta, beta_ai, T) -> np.ndarray:
     """``K T^(-(beta-1)/beta_ai)``, ``K = Gamma((beta-1)/beta_ai) zeta(beta_ai)^((beta-1)/beta_ai)
-    / (beta_ai zeta(beta))`` [asymp, derived by sympy]; THEORY 4.4. Scaling slows, never stops."""
+    / (beta_ai zeta(beta))`` [asymp, derived by sympy]; ToT section 3.2, docs/theory/zipf.md.
+    Scaling slows, never stops."""
     beta, beta_ai = beta_arg(beta), beta_arg(beta_ai, "beta_ai")
     T = param("T", T, lo=0.0, lo_open=True)
     K = _numeric("narrowed_constant")(beta=beta, b=beta_ai, Z=zeta(beta), Zq=zeta(beta_ai))
@@ -200,7 +206,8 @@ def narrowed_error_asymptotic(*, beta, beta_ai, T) -> np.ndarray:
 
 
 def mixed_error(*, beta, T, k, pi, N=None) -> np.ndarray:
-    """``pi T`` clean samples plus ``(1-pi) T`` top-``k`` samples (ToT section 3.3; THEORY 4.6).
+    """``pi T`` clean samples plus ``(1-pi) T`` top-``k`` samples (ToT section 3.3;
+    docs/theory/zipf.md).
 
     ``sum_{i<=k} p_i (1-p_i)^(pi T) (1-p_i/P_k)^((1-pi) T) + sum_{i>k} p_i (1-p_i)^(pi T)``:
     [exact] when ``pi T`` is an integer (the simulator draws ``round(pi T)`` clean samples).
@@ -222,7 +229,8 @@ def tail_band_error(*, beta, T, k, pi, j, N=None) -> np.ndarray:
 
     ``(1-pi) T`` samples of ``p`` cut to ``i <= k`` and ``pi T`` samples of ``p`` restricted to
     ``i > j``: ``sum_{i<=k} p_i (1-p_i/P_k)^((1-pi)T) + (P_j - P_k) + sum_{i>j} p_i (1 -
-    p_i/(1-P_j))^(pi T)``. The skipped band ``(k, j]`` stays as a floor ``P_j - P_k`` (THEORY 4.6).
+    p_i/(1-P_j))^(pi T)``. The skipped band ``(k, j]`` stays as a floor ``P_j - P_k`` (ToT
+    section 3.3; docs/theory/zipf.md).
     """
     grid = validate_tail_band(beta=beta, T=T, k=k, pi=pi, j=j, N=N)
 
@@ -240,10 +248,10 @@ def capacity_error(*, beta, T, d, N=None, ranking: str = "oracle") -> np.ndarray
     """Error of an ideal memory of capacity ``d`` that stores only queries ``i <= d`` [exact].
 
     ``sum_{i<=d} p_i (1 - p_i)^T + (1 - P_d)``: the top-``d`` memory term of ToT section 5
-    (THEORY 4.8). Its plateau ``1 - P_d ~ d^(1-beta)/((beta-1) zeta(beta))`` is the capacity term
-    of the triplet law ``T^-c + d^-(beta-1) + k^-(beta-1)``. The count-ranked memory (store the
-    ``d`` most frequent seen queries, ``ranking="counts"``) has no closed form: a ValueError here;
-    :func:`sim.zipf.capacity_error` simulates it.
+    (docs/theory/zipf.md). Its plateau ``1 - P_d ~ d^(1-beta)/((beta-1) zeta(beta))`` is the
+    capacity term of the triplet law ``T^-c + d^-(beta-1) + k^-(beta-1)``. The count-ranked memory
+    (store the ``d`` most frequent seen queries, ``ranking="counts"``) has no closed form: a
+    ValueError here; :func:`sim.zipf.capacity_error` simulates it.
     """
     grid = validate_capacity(beta=beta, T=T, d=d, N=N, ranking=ranking)
     if grid.options["ranking"] != "oracle":
