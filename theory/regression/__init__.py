@@ -1,6 +1,11 @@
-"""Regression trained on recursively generated labels (Dohmatob, Feng, Kempe, NeurIPS 2024).
+"""Regression trained on recursively generated labels (Dohmatob, Feng, Kempe, "Model Collapse
+Demystified: The Case of Regression", NeurIPS 2024, arXiv 2402.07712; the data policies and
+mixing of Gerstgrasser et al., arXiv 2404.01413, and Dohmatob, Feng, Subramonian, Kempe, arXiv
+2410.04840).
 
-THEORY.md sections 1 and 2. Every test-error function here has a simulator twin of the same name
+See the regression, power-law and policies pages of the theory reference
+(docs/theory/regression.md, docs/theory/power_laws.md, docs/theory/policies.md). Every
+test-error function here has a simulator twin of the same name
 and keyword arguments in :mod:`sim.regression`; the functions without one are listed, with the
 reason, in ``THEORY_ONLY``. The ``validate_*`` functions (:mod:`theory.regression.domain`) check
 the arguments for the theory functions and their twins alike.
@@ -91,3 +96,14 @@ THEORY_ONLY = {
     "power_law_exponents": "closed-form scaling exponents (slopes, not expectations)",
     "power_law_constants_gamma_form": "the symbolic constants c_V, c_B (sympy expressions)",
 }
+
+from theory._docs import document  # noqa: E402
+from theory.regression.domain import ARG_DOCS as _ARG_DOCS  # noqa: E402
+from theory.regression.domain import ARG_OVERRIDES as _ARG_OVERRIDES  # noqa: E402
+
+# The fixed-design policy chain (theory.regression._policies) documents itself.
+document(globals(), [n for n in __all__
+                     if not getattr(globals()[n], "__module__", "").endswith("_policies")],
+         _ARG_DOCS,
+         'Dohmatob, Feng, Kempe, "Model Collapse Demystified: The Case of Regression", NeurIPS '
+         "2024, arXiv 2402.07712; docs/theory/regression.md.", _ARG_OVERRIDES)

@@ -155,7 +155,9 @@ def _random_projection_numeric():
 
 
 def random_projection_error(*, d, n, m, p2, c2, sigma, w1_norm) -> np.ndarray:
-    """Test error of the random-projection model of :func:`derive_random_projection_error`.
+    """Test error of the random-projection model of :func:`derive_random_projection_error`
+    [asymp] (Dohmatob, Feng, Subramonian, Kempe, "Strong Model Collapse", ICLR 2025, arXiv
+    2410.04840, section 4; docs/theory/policies.md).
 
     Larger models (m up to d) learn the shift p2 delta better, and the error peaks at m = n."""
     b = validate_random_projection(d=d, n=n, m=m, p2=p2, c2=c2, sigma=sigma,

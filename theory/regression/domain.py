@@ -164,3 +164,53 @@ def validate_overparam(*, d, T0, n, sigma0, w0_norm) -> Grid:
     """Validate over-parametrised generators
     (:func:`theory.regression.overparam_generator_error`); see :func:`overparam_args`."""
     return Grid(overparam_args(d=d, T0=T0, n=n, sigma0=sigma0, w0_norm=w0_norm))
+
+
+#: What each parameter of the regression chains means, with the domain its validator enforces
+#: (the ``Args`` sections of :mod:`theory.regression` are built from this table, see
+#: :mod:`theory._docs`).
+ARG_DOCS = {
+    "d": "dimension, an integer >= 1.",
+    "T": "downstream training samples, an integer >= 1 (>= d + 2 for OLS; abs(T - d) >= 2 for "
+         "ridgeless ridge).",
+    "T0": "samples per generator refit, an integer >= d + 2 when n >= 1 (or a list, one entry "
+          "per generation).",
+    "n": "number of fake generations, an integer >= 0.",
+    "sigma": "label noise of the downstream data, a real >= 0.",
+    "sigma0": "label noise of the generators, a real >= 0 (or a list, one per generation).",
+    "lam": "ridge penalty next to X'X/T, a real >= 0.",
+    "w0_norm": "norm of the true model, a real >= 0.",
+    "spectrum": "eigenvalues of Sigma, a 1-D array of reals > 0 (length d).",
+    "w0": "the true model in the eigenbasis of Sigma, a 1-D array of length d.",
+    "phi": "d/T, a real in (0, 1).",
+    "phi0": "d/T0, a real in (0, 1).",
+    "beta": "capacity exponent of the power-law spectrum l_j = j^-beta, a real > 1.",
+    "r": "source exponent, l_j w0_j^2 = j^(-1 - 2 r beta), a real in (0, 1).",
+    "lam_min": "lower end of the searched penalties, a real > 0.",
+    "lam_max": "upper end of the searched penalties, a real > lam_min.",
+}
+
+_MIXED = {
+    "n": "training-set size, an integer >= 1 (>= d + 2 for OLS, lam = 0).",
+    "p2": "share of synthetic samples, a real in [0, 1].",
+    "c2": "squared norm of the synthetic shift, ||w2 - w1||^2_Sigma, a real >= 0.",
+    "w1": "the real model in the eigenbasis of Sigma, a 1-D array of length d.",
+    "delta": "the synthetic shift w2 - w1 in the eigenbasis of Sigma, a 1-D array of length d.",
+    "m": "number of random features, an integer in [1, min(d, n - 2)].",
+    "w1_norm": "norm of the real model, a real >= 0.",
+}
+
+#: Per-function domains that differ from :data:`ARG_DOCS`.
+ARG_OVERRIDES = {
+    "overparam_generator_error": {"T0": "samples per generator refit, an integer in [1, d - 2] "
+                                        "(in [1, d - 1] when sigma0 = 0).",
+                                  "d": "dimension, an integer >= 2."},
+    "validate_overparam": {"T0": "samples per generator refit, an integer in [1, d - 2] (in "
+                                 "[1, d - 1] when sigma0 = 0).",
+                           "d": "dimension, an integer >= 2."},
+    "optimal_lam_asymptotic": {"d": "dimension of the power-law problem, an integer >= 1."},
+    "power_law_problem": {"d": "number of eigenvalues kept, an integer >= 1."},
+    **{name: _MIXED for name in ("mixed_training_error", "isotropic_mixed_training_error",
+                                 "random_projection_error", "validate_mixed",
+                                 "validate_isotropic_mixed", "validate_random_projection")},
+}

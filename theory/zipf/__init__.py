@@ -1,5 +1,7 @@
-"""Zipfian tails and the memorising model (ToT: Dohmatob et al., "A Tale of Tails", ICML 2024;
-HUT: Hutter, "Learning Curve Theory"). THEORY.md section 4.
+"""Zipfian tails and the memorising model (ToT: Dohmatob, Feng, Yang, Charton, Kempe, "A Tale of
+Tails: Model Collapse as a Change of Scaling Laws", ICML 2024, arXiv 2402.07043; HUT: Hutter,
+"Learning Curve Theory", 2021, arXiv 2102.04074). See the Zipf and bigram pages of the theory
+reference (docs/theory/zipf.md, docs/theory/bigram.md).
 
 Each error of a training procedure has a simulator twin of the same name and keyword arguments
 in :mod:`sim.zipf`; the closed-form helpers, asymptotic laws and limits without one are listed in
@@ -110,3 +112,11 @@ THEORY_ONLY = {
     "bigram_rate": _ASYMPTOTIC,
     "bigram_floor": "the T -> inf limit of bigram_error, a deterministic total variation",
 }
+
+from theory._docs import document  # noqa: E402
+from theory.zipf.domain import ARG_DOCS as _ARG_DOCS  # noqa: E402
+from theory.zipf.domain import ARG_OVERRIDES as _ARG_OVERRIDES  # noqa: E402
+
+document(globals(), __all__, _ARG_DOCS,
+         'Dohmatob, Feng, Yang, Charton, Kempe, "A Tale of Tails: Model Collapse as a Change of '
+         'Scaling Laws", ICML 2024, arXiv 2402.07043; docs/theory/zipf.md.', _ARG_OVERRIDES)

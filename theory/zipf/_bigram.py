@@ -34,12 +34,12 @@ De Moivre's closed form (``r = q = p``, ``m = floor(np) + 1``), derived in :func
 
     E|X - np| = 2 m C(n, m) p^m (1 - p)^(n - m + 1)
 
-(THEORY's brief quoted ``(1-p)^(n-m)``; the exponent is ``n - m + 1``: checked by sympy and brute
-force). Off the mean (``a = n q_j``, ``r_j`` another law) ``E|X - a| = n r - a + 2[a F_{n,r}(m)
-- n r F_{n-1,r}(m - 1)]``, ``m = floor(a)``, from ``x P(x; n, r) = n r P(x - 1; n - 1, r)``. For
-``a < 1`` this is ``n r - a + 2 a (1 - r)^n``, so the tokens with ``n q_j < 1`` sum to
-``(R_{>J} - Q_{>J})/2 + sum_{j>J} q_j (1 - r_j)^n``: a memoriser-type sum whose infinite tail
-uses the binomial series of :func:`theory.zipf._engine.tail_sum` (stated bound).
+(the exponent is ``n - m + 1``, not ``n - m`` as it is sometimes quoted: checked by sympy and brute
+force). Off the mean (``a = n q_j``, ``r_j`` another law) ``E|X - a| = n r - a + 2[a F_{n,r}(m) - n
+r F_{n-1,r}(m - 1)]``, ``m = floor(a)``, from ``x P(x; n, r) = n r P(x - 1; n - 1, r)``. For ``a <
+1`` this is ``n r - a + 2 a (1 - r)^n``, so the tokens with ``n q_j < 1`` sum to ``(R_{>J} -
+Q_{>J})/2 + sum_{j>J} q_j (1 - r_j)^n``: a memoriser-type sum whose infinite tail uses the binomial
+series of :func:`theory.zipf._engine.tail_sum` (stated bound).
 
 Efficiency of the double sum ``sum_i p_i sum_n P(n_i = n) tv(n)``:
 

@@ -137,3 +137,45 @@ def validate_bigram(*, beta, T, N=None, V=None, k=None, beta_ai=None) -> Grid:
     if np.any(broadcast(b=b, beta=beta)["b"] < beta):
         raise ValueError("beta_ai must be a real number >= beta (narrowing)")
     return Grid(dict(beta=beta, T=T, k=k, beta_ai=b), dict(N=float(N), V=float(V)))
+
+
+#: What each parameter of the Zipf model means, with the domain its validator enforces (the
+#: ``Args`` sections of :mod:`theory.zipf` are built from this table, see :mod:`theory._docs`).
+ARG_DOCS = {
+    "beta": "Zipf exponent of the real law p_i = i^-beta / Z, a real > 1.",
+    "T": "number of training samples, a real >= 0 (broadcast; the formulas are analytic in T).",
+    "N": "vocabulary size, an integer >= 1, or None for an infinite vocabulary.",
+    "k": "tail cut: the training law keeps the top k queries, an integer in [1, N].",
+    "pi": "share of clean samples among the T, a real in [0, 1].",
+    "j": "clean data come only from queries i > j, an integer in [k, N].",
+    "d": "memory capacity (number of stored queries), an integer in [1, N].",
+    "ranking": "which d queries the memory keeps: one of RANKINGS (\"oracle\": the d most "
+               "probable; \"counts\": the d most often seen, simulation only).",
+    "beta_ai": "Zipf exponent of the AI training law, a real > 1 (>= beta for narrowing).",
+    "T0": "samples per generation of the generator chain, an integer >= 1.",
+    "n": "number of generations, an integer >= 0 (0: clean data).",
+    "chain": "the generation chain, one of CHAINS (\"resample\" or \"cut\").",
+    "tau": "sampling temperature, a real in (0, beta).",
+    "p": "top-p threshold, a real in (0, 1).",
+    "order": "0 (leading term) or 1 (with the first 1/T correction).",
+    "V": "number of next tokens, an integer >= 1, or None (V = N).",
+}
+
+#: Per-function domains that differ from :data:`ARG_DOCS`.
+ARG_OVERRIDES = {
+    "bigram_error": {"T": "number of training pairs, an integer >= 0.",
+                     "N": "number of contexts, a single integer >= 1, or None (infinite).",
+                     "V": "number of next tokens, a single integer >= 1, or None (V = N).",
+                     "k": "cut of the next-token law to its top k tokens, an integer in [1, V], "
+                          "or None (no cut).",
+                     "beta_ai": "exponent of the AI training data, a real >= beta, or None "
+                                "(beta: clean data)."},
+    "bigram_floor": {"k": "cut of the next-token law to its top k tokens, an integer in [1, V], "
+                          "or None.",
+                     "beta_ai": "exponent of the AI training data, a real >= beta, or None."},
+    "generations_error": {"T": "training samples of the tested model, a real >= 0 or inf (inf: "
+                               "the mass lost by generation n)."},
+    "generation_factor": {"n": "number of generations, an integer >= 1."},
+    "generator_cutoff": {"T0": "samples the generator was trained on, a real > 0."},
+    "zipf_probs": {"N": "vocabulary size, a finite integer in [1, 2^26]."},
+}
