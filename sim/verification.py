@@ -236,7 +236,27 @@ def trained_accuracy(key: jax.Array, *, p, phi, psi, mu, d, n, loss: str = "logi
     ``seeds``. Its large-n limit is :func:`theory.verification.accuracy_limit`; no finite-n
     theory is claimed for it (``SIM_ONLY``). The data are always drawn raw (a trained classifier
     has no sufficient statistics): both samplers are this one. Parameters broadcast except
-    ``loss`` and ``steps``."""
+    ``loss`` and ``steps``. The curation setting of Feng et al., arXiv 2406.07515
+    (docs/theory/verification.md).
+
+    Args:
+        key: a JAX random key.
+        p: the generator's label-error probability, in [0, 1].
+        phi: probability that the verifier keeps a correctly labelled sample, in [0, 1].
+        psi: probability that the verifier keeps a wrongly labelled sample, in [0, 1].
+        mu: signal strength, > 0.
+        d: dimension, an integer >= 1.
+        n: samples generated, an integer >= 1.
+        loss: ``"logistic"`` or ``"squared"``.
+        lam: the ridge penalty, >= 0.
+        steps: gradient steps, an integer >= 1.
+        learning_rate: the optax.sgd step size, > 0.
+        seeds: number of independent runs, an integer >= 1.
+        options: a :class:`sim.RunOptions` (batching, memory, devices), or None.
+
+    Returns:
+        An :class:`sim.Estimate` (mean, stderr, seeds) of the accuracy on real data.
+    """
     return sweep(_TRAINED, key, seeds=seeds, options=options, p=p, phi=phi, psi=psi, mu=mu, d=d,
                  n=n, loss=loss, lam=lam, steps=steps, learning_rate=learning_rate)
 

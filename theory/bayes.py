@@ -270,3 +270,24 @@ def heterozygosity_after(*, t, n, alpha, theta0, learner: str = "sample") -> np.
                                    np.full(grid.shape, th_i))
         square = square + q
     return np.asarray(1.0 - square, dtype=np.float64)
+
+
+#: What each parameter means, with the domain its validator enforces (the ``Args`` sections of
+#: this module are built from this table, see :mod:`theory._docs`).
+ARG_DOCS = {
+    "t": "generation, an integer >= 0.",
+    "n": "data per generation, an integer >= 1.",
+    "a": "first parameter of the Beta(a, b) prior, a real > 0 (>= 1 under \"map\").",
+    "b": "second parameter of the Beta(a, b) prior, a real > 0 (>= 1 under \"map\").",
+    "h0": "the first hypothesis, a real in [0, 1].",
+    "learner": "how a learner picks its hypothesis, one of LEARNERS (\"sample\", \"map\", "
+               "\"mean\").",
+    "alpha": "the Dirichlet prior, a 1-D array of K >= 2 reals > 0 (>= 1 under \"map\").",
+    "theta0": "the first hypothesis, a probability vector of alpha's length.",
+}
+
+from theory._docs import document  # noqa: E402
+
+document(globals(), __all__, ARG_DOCS,
+         'Griffiths, Kalish, "Language evolution by iterated learning with Bayesian agents", '
+         "Cognitive Science 31(3), 2007, sections 3-4; docs/theory/bayes.md.")

@@ -201,3 +201,29 @@ def stationary_risk(*, p, alpha, n) -> np.ndarray:
     p, a, m = grid.options["p"], grid["alpha"], grid["n"]
     c = (m - 1) / m * (1 - a) ** 2
     return np.asarray((1 - p @ p) / (m * (1 - c)), dtype=np.float64)
+
+
+#: What each parameter means, with the domain its validator enforces (the ``Args`` sections of
+#: this module are built from this table, see :mod:`theory._docs`).
+ARG_DOCS = {
+    "p": "the true categorical law P, a 1-D probability vector of K >= 2 states (an option, not "
+         "broadcast).",
+    "alpha": "share of fresh draws from the truth, a real in [0, 1]: a scalar (constant "
+             "schedule) or the 1-D schedule (alpha_1, ..., alpha_T).",
+    "n_samples": "samples per round, integers >= 1: a scalar or the 1-D schedule (n_0, ..., "
+                 "n_T).",
+    "t": "the round, integers in [0, T] (broadcast; any t >= 0 for constant schedules).",
+    "n": "samples per round of a constant schedule, an integer >= 1.",
+    "K": "number of states of the symbolic check, an integer >= 2.",
+}
+
+from theory._docs import document  # noqa: E402
+
+document(globals(), __all__, ARG_DOCS,
+         'Bakshi, Chakraborty, "From Collapse to Improvement: Statistical Perspectives on the '
+         'Evolutionary Dynamics of Iterative Training on Contaminated Sources", 2026, arXiv '
+         "2602.10531; docs/theory/contamination.md.",
+         {"stationary_risk": {"alpha": "share of fresh draws of a constant schedule, a real in "
+                                       "[0, 1] (broadcast)."},
+          "validate_stationary": {"alpha": "share of fresh draws of a constant schedule, a real "
+                                           "in [0, 1] (broadcast)."}})

@@ -43,6 +43,22 @@ def param(
 
     Bounds may be arrays that broadcast against ``value`` (e.g. ``T > d + 1``); the message then
     names the bound as given in ``lo``/``hi``'s ``repr`` unless a scalar.
+
+    Args:
+        name: the parameter's name, used in the error message.
+        value: a number or an array-like.
+        lo: lower bound (None: unbounded), a scalar or an array broadcasting against ``value``.
+        hi: upper bound (None: unbounded).
+        lo_open: exclude ``lo`` itself.
+        hi_open: exclude ``hi`` itself.
+        integer: require integer values (returned as int64).
+        allow_inf: accept +inf (otherwise every value must be finite).
+
+    Returns:
+        The checked array.
+
+    Raises:
+        ValueError: a value outside the domain, naming ``name`` and the valid range.
     """
     what = _describe(
         lo if np.ndim(lo) == 0 else "the bound",
@@ -72,7 +88,19 @@ def param(
 
 
 def choice(name: str, value: Any, options: Iterable[str]) -> str:
-    """Check that ``value`` is one of ``options``; the error lists the valid values."""
+    """Check that ``value`` is one of ``options``; the error lists the valid values.
+
+    Args:
+        name: the parameter's name, used in the error message.
+        value: the given value.
+        options: the valid strings.
+
+    Returns:
+        ``value``.
+
+    Raises:
+        ValueError: ``value`` is not one of ``options``.
+    """
     options = tuple(options)
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")

@@ -149,7 +149,7 @@ QUANTITIES: dict[str, dict[str, str]] = {
 
 def kind_of(module: str, name: str) -> str:
     """The kind of collapse the public quantity ``module.name`` measures (a key of
-    :data:`KINDS`).
+    :data:`KINDS`; the kinds follow Schaeffer et al., arXiv 2503.03150; docs/glossary.md).
 
     Args:
         module: a theory module name, e.g. ``"theory.zipf"``.

@@ -237,3 +237,21 @@ def ancestors_after(*, n, M) -> np.ndarray:
             law = law @ P
         out[mask] = means[steps]
     return np.asarray(out, dtype=np.float64)
+
+
+#: What each parameter means, with the domain its validator enforces (the ``Args`` sections of
+#: this module are built from this table, see :mod:`theory._docs`).
+ARG_DOCS = {
+    "n": "generation, an integer >= 0 (0 is the truth; >= 1 for ancestors_after).",
+    "M": "points per generation, an integer >= 2 (>= 1 for ancestors_after).",
+    "h": "the bandwidth, a real > 0 (under \"silverman\" the factor on Silverman's rule).",
+    "sigma": "standard deviation of the truth N(0, sigma^2), a real > 0.",
+    "bandwidth": "the bandwidth rule, one of BANDWIDTHS (\"fixed\" or \"silverman\").",
+}
+
+from theory._docs import document  # noqa: E402
+
+document(globals(), __all__, ARG_DOCS,
+         'Kazdan et al., "Collapse or Thrive? Perils and Promises of Synthetic Data in a '
+         'Self-Generating World", 2024, arXiv 2410.16713 (the KDE experiments; the closed forms '
+         "are derived here); docs/theory/kde.md.")

@@ -504,3 +504,30 @@ def zipf_error(*, T, beta, N, k, p, phi, psi) -> np.ndarray:
                                          float(v["p"]), float(v["phi"]), float(v["psi"]),
                                          N=int(v["N"])))
     return out
+
+
+#: What each parameter means, with the domain its validator enforces (the ``Args`` sections of
+#: this module are built from this table, see :mod:`theory._docs`).
+ARG_DOCS = {
+    "p": "the generator's label-error probability, a real in [0, 1].",
+    "phi": "probability that the verifier keeps a correctly labelled sample, a real in [0, 1] "
+           "(phi + psi > 0).",
+    "psi": "probability that the verifier keeps a wrongly labelled sample, a real in [0, 1].",
+    "mu": "signal strength ||mu|| of the two-class mixture, a real > 0.",
+    "d": "dimension, an integer >= 1.",
+    "n": "samples generated per round, an integer >= 1.",
+    "generations": "rounds of generate, verify, retrain: one integer >= 0 (not broadcast).",
+    "T": "(query, answer) pairs generated, an integer >= 0.",
+    "beta": "Zipf exponent of the queries, a real > 0.",
+    "N": "number of queries, an integer >= 1.",
+    "k": "number of queries the generator knows, an integer in [0, N].",
+    "probs": "the Zipf law of the queries, a 1-D float64 array (from zipf_probs).",
+}
+
+from theory._docs import document  # noqa: E402
+
+document(globals(), __all__, ARG_DOCS,
+         'Feng, Dohmatob, Yang, Charton, Kempe, "Beyond Model Collapse: Scaling Up with '
+         'Synthesized Data Requires Verification", 2024, arXiv 2406.07515 (the model of this '
+         "module is stated in its docstring); docs/theory/verification.md.",
+         {"zipf_terms": {"k": "number of queries the generator knows, an integer in [0, N]."}})

@@ -618,7 +618,8 @@ class Fit:
 
 # --------------------------------------------------------------------------------- entry points
 def fit_curves(curves: Sequence[Mapping], law: str, *, shared: Sequence[str] = ()) -> Fit:
-    """Fit ``law`` jointly to several curves; parameters named in ``shared`` are common.
+    """Fit ``law`` jointly to several curves; parameters named in ``shared`` are common (the laws
+    and their sources: docs/theory/fit.md).
 
     Args:
         curves: mappings with ``T`` (positive sizes), ``error`` (positive errors), optionally
@@ -650,7 +651,8 @@ def fit_curves(curves: Sequence[Mapping], law: str, *, shared: Sequence[str] = (
 
 
 def fit_curve(*, T, error, stderr=None, law: str, **fixed) -> Fit:
-    """Fit one learning curve ``error(T)`` with ``law``; keyword ``fixed`` pins parameters.
+    """Fit one learning curve ``error(T)`` with ``law``; keyword ``fixed`` pins parameters (the
+    laws and their sources: docs/theory/fit.md).
 
     Args:
         T: data sizes, positive (1-D).
@@ -702,7 +704,13 @@ def compare(fits: Sequence[Fit]) -> Comparison:
     ``n log(RSS_small / RSS_large)`` (unweighted). The pinned value lies on the boundary of the
     larger law's domain, so its null law is ``(chi2_0 + chi2_df)/2`` (Self and Liang 1987): the
     p-value is half the ``chi2_df`` tail. A small p-value is evidence for the larger law (e.g. a
-    plateau).
+    plateau). See docs/theory/fit.md.
+
+    Args:
+        fits: at least two :class:`Fit` of different laws to the same (T, error, stderr).
+
+    Returns:
+        A :class:`Comparison` (AIC table and likelihood-ratio tests).
     """
     fits = list(fits)
     if len(fits) < 2:
