@@ -449,7 +449,7 @@ def test_stationary_limits():
     v = tg.stationary_variance(n_real=10, n_synthetic=n_s, sampling_bias=0.5)
     # (V (1 - lambda) -> n_r/n_s as n_s -> infinity, by hand from the fixed point)
     assert np.all(np.diff(v) < 0) and v[-1] == pytest.approx(10 / (0.5 * 10_000), rel=1e-2)
-    ess = tg.effective_sample_size(n_real=10, n_synthetic=n_s, sampling_bias=0.5)
+    ess = tg.effective_sample_size(n_real=10, n_synthetic=n_s, sampling_bias=0.5, error="mean")
     assert ess[0] == pytest.approx(10) and np.all(np.diff(ess) > 0)
     # the moment map contracts for every ratio, ever more slowly
     for loop in tg.LOOPS:
@@ -457,15 +457,73 @@ def test_stationary_limits():
         assert rho[0] == 0 and np.all(np.diff(rho) > 0) and rho[-1] < 1
 
 
-def test_stationary_matches_simulation(key):
-    """Both loops' stationary moments against the simulated loop (sufficient statistics), MLE,
-    sampling bias 0.7, n_real in {3, 8}, n_synthetic in {0, 4, 20}, z < 4."""
+@pytest.mark.parametrize("loop,estimator", [("fresh", "mle"), ("augmentation", "unbiased"),
+                                            pytest.param("fresh", "unbiased", marks=SLOW),
+                                            pytest.param("augmentation", "mle", marks=SLOW)])
+def test_stationary_matches_simulation(key, loop, estimator):
+    """The loops' stationary moments (mean error, variance, fit error: second and fourth
+    moments) against the simulated loop (sufficient statistics), sampling bias 0.7,
+    n_real in {3, 8}, n_synthetic in {0, 4, 20}, z < 4. The three twins share one program."""
+    kw = dict(n_real=[3, 8], n_synthetic=[[0], [4], [20]], sampling_bias=0.7, loop=loop,
+              estimator=estimator)
+    for name in ("stationary_mean_error", "stationary_variance", "stationary_fit_error"):
+        est = getattr(sg, name)(key, **kw, seeds=4000)
+        assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (loop, name, est)
+
+
+@pytest.mark.parametrize("estimator", tg.ESTIMATORS)
+def test_fourth_moment_system(estimator):
+    """The fourth-order system contains the second-order fresh loop map (same rows on E e^2,
+    E v); the MLE's stationary E e^2 + E v is sigma^2 at sampling_bias = 1 (the training points'
+    mean square, each of mean sigma^2); without synthetic data the fit error is one real fit's;
+    the effective sample size inverts the real-only fit error."""
+    order, A4, _ = tg.derive_loop_moment_system("fresh", estimator)
+    A2, _ = tg.derive_loop_map("fresh", estimator)
+    i_e, i_v = order.index((2, 0, 0, 0)), order.index((0, 1, 0, 0))
+    for r2, r4 in ((1, i_e), (0, i_v)):
+        for c2, c4 in ((1, i_e), (0, i_v)):
+            assert sp.simplify(A2[r2, c2] - A4[r4, c4]) == 0
+        assert all(A4[r4, j] == 0 for j in range(len(order)) if j not in (i_e, i_v))
+    kw = dict(n_real=[3, 10], n_synthetic=[[0], [1], [7], [50]], estimator=estimator)
+    if estimator == "mle":
+        np.testing.assert_allclose(tg.stationary_mean_error(**kw, sigma=1.3)
+                                   + tg.stationary_variance(**kw, sigma=1.3), 1.69, rtol=1e-12)
+    n = np.array([3.0, 10.0])
+    alone = 1 / n + (1 / (2 * (n - 1)) if estimator == "unbiased" else (2 * n - 1) / (4 * n**2))
+    np.testing.assert_allclose(tg.stationary_fit_error(n_real=n, n_synthetic=0, sigma=2.0,
+                                                       estimator=estimator), 4 * alone, rtol=1e-13)
     for loop in tg.LOOPS:
-        kw = dict(n_real=[3, 8], n_synthetic=[[0], [4], [20]], sampling_bias=0.7, loop=loop,
-                  estimator="mle")
-        for name in ("stationary_mean_error", "stationary_variance"):
-            est = getattr(sg, name)(key, **kw, seeds=4000)
-            assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (loop, name, est)
+        ess = tg.effective_sample_size(n_real=n, n_synthetic=0, estimator=estimator, loop=loop)
+        np.testing.assert_allclose(ess, n, rtol=1e-12)
+    f = tg.stationary_fit_error(n_real=4, n_synthetic=[1, 9, 30], sampling_bias=0.8,
+                                estimator=estimator)
+    n_eff = tg.effective_sample_size(n_real=4, n_synthetic=[1, 9, 30], sampling_bias=0.8,
+                                     estimator=estimator)
+    real_only = 1 / n_eff + (1 / (2 * (n_eff - 1)) if estimator == "unbiased"
+                             else (2 * n_eff - 1) / (4 * n_eff**2))
+    np.testing.assert_allclose(real_only, f, rtol=1e-12)
+
+
+def test_fresh_loop_phase_diagram():
+    """MAD's fresh data loop in the Gaussian: for the mean alone synthetic data always help
+    (effective size above n_real); for the fit error they help at sampling_bias = 1 for every
+    share, and hurt once the share is large under sampling bias (the fitted variance collapses:
+    the error tends to sigma^2/4 for a vanishing variance); the augmentation loop (a fixed real
+    set) never gains from them here."""
+    ratio = np.array([0.1, 0.5, 2.0, 8.0, 32.0])
+    ns = 10 * ratio
+    for lam in (1.0, 0.8, 0.5):
+        mean = tg.effective_sample_size(n_real=10, n_synthetic=ns, sampling_bias=lam,
+                                        error="mean")
+        assert np.all(mean > 10)
+    fit = tg.effective_sample_size(n_real=10, n_synthetic=ns, sampling_bias=1.0)
+    assert np.all(fit > 10) and np.all(np.diff(fit) > 0)
+    biased = tg.effective_sample_size(n_real=10, n_synthetic=ns, sampling_bias=0.7)
+    assert biased[0] > 10 and biased[-1] < 10
+    assert tg.stationary_fit_error(n_real=10, n_synthetic=1e5, sampling_bias=0.5) == \
+        pytest.approx(0.25, rel=2e-2)
+    aug = tg.effective_sample_size(n_real=10, n_synthetic=ns, loop="augmentation")
+    assert np.all(aug < 10)
 
 
 @SLOW
@@ -487,12 +545,24 @@ def test_new_bad_input():
         tg.stationary_mean_error(n_real=1, n_synthetic=3)
     with pytest.raises(ValueError, match=r"^n_synthetic must be an integer >= 0"):
         tg.stationary_variance(n_real=4, n_synthetic=-1)
+    with pytest.raises(ValueError, match=r"^error must be one of 'fit', 'mean'"):
+        tg.effective_sample_size(n_real=4, n_synthetic=1, error="w2")
+    with pytest.raises(ValueError, match=r"^d must be an integer >= 1"):
+        tg.covariance_sq_error(d=0, n=1, M=4)
+    with pytest.raises(ValueError, match=r"^policy must be one of 'replace' for "
+                                         r"theory.gaussian.covariance_sq_error"):
+        tg.covariance_sq_error(d=2, n=1, M=4, policy="accumulate")
+    with pytest.raises(ValueError, match=r"^sampling_bias must be a real number in \(0, 1\]"):
+        tg.stationary_fit_error(n_real=4, n_synthetic=1, sampling_bias=-0.1)
     with pytest.raises(ValueError, match=r"^loop must be one of 'fresh', 'augmentation'"):
         tg.stationary_variance(n_real=4, n_synthetic=1, loop="fully-synthetic")
     with pytest.raises(ValueError, match=r"^ratio must be a real number >= 0"):
         Policy.fixed_real(-1.0)
-    with pytest.raises(ValueError, match=r"^sampler must be one of 'raw' for mean_sq_error"):
-        sg.mean_sq_error(jax.random.key(0), d=2, n=1, M=4, seeds=4)
+    with pytest.raises(ValueError, match=r"^M must be an integer >= d \+ 1"):
+        sg.covariance_ratio(jax.random.key(0), d=3, n=1, M=3, seeds=4)
+    with pytest.raises(ValueError, match=r"^policy 'fixed-real\(ratio=-0.5\)' is malformed: "
+                                         r"ratio must be a real number >= 0"):
+        tg.mean_drift(n=3, M=5, policy="fixed-real(ratio=-0.5)")
     assert str(Policy.fixed_real(2)) == "fixed-real(ratio=2)"
     assert tg.mean_drift(n=3, M=5, policy="fixed-real(ratio=2)") == \
         tg.mean_drift(n=3, M=5, policy=Policy.fixed_real(2.0))

@@ -33,6 +33,8 @@ GRIDS = {
     "gaussian.covariance_ratio": dict(d=2, n=[[1], [3]], M=5, sampling_bias=[0.5, 0.7, 1.0]),
     "gaussian.covariance_sq_error": dict(d=2, n=[[1], [3]], M=5, sigma=[1.0, 1.5, 2.0]),
     "gaussian.stationary_mean_error": dict(n_real=[[3], [5]], n_synthetic=[0, 2, 6]),
+    "gaussian.stationary_fit_error": dict(n_real=[[3], [5]], n_synthetic=[0, 2, 6],
+                                          sampling_bias=0.6),
     "gaussian.stationary_variance": dict(n_real=[[3], [5]], n_synthetic=[0, 2, 6],
                                          loop="augmentation", sampling_bias=0.8),
     "kde.variance_after": dict(n=[[1], [3]], M=[5, 9, 12], h=0.3),
@@ -62,6 +64,16 @@ GRIDS = {
     "zipf.bigram_error": dict(beta=[[2.0], [3.0]], T=[10, 100], N=30, V=30),
     "bayes.heterozygosity_after": dict(t=[[1], [3]], n=[2, 5, 8], alpha=[1.0, 2.0, 0.5],
                                        theta0=[0.6, 0.3, 0.1]),
+    "discrete.loss_probability": dict(q=[[0.1], [0.4]], M=[2, 5, 9]),
+    "discrete.fixation_probability": dict(q=[[0.3], [0.6]], M=[2, 5, 9], n=3),
+    "discrete.expected_lost_mass": dict(p=[0.5, 0.3, 0.2], M=[[2], [6]], n=[1, 2, 4]),
+    "discrete.expected_support": dict(p=[0.5, 0.3, 0.2], M=[[2], [6]], n=[0, 2, 4],
+                                      policy="fixed-real(ratio=1)"),
+    "discrete.heterozygosity": dict(p=[0.5, 0.3, 0.2], M=[[2], [6]], n=[0, 2, 4],
+                                    policy="mix(real=0.5)"),
+    "discrete.squared_distance": dict(p=[0.5, 0.3, 0.2], M=[[2], [6]], n=[1, 2, 4],
+                                      policy="accumulate"),
+    "discrete.poisson_survival": dict(n=[[1], [4]], rate0=[0.5, 1.0, 2.0], k=3),
 }
 
 

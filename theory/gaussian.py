@@ -29,13 +29,39 @@ from theory.domain import Grid, broadcast, choice, param
 from theory.policy import Policy, as_policy
 
 __all__ = [
-    "CHAIN_POLICIES", "ESTIMATORS", "LOOPS", "THEORY_ONLY", "covariance_ratio",
+    "CHAIN_POLICIES",
+    "ESS_ERRORS",
+    "ESTIMATORS",
+    "LOOPS",
+    "THEORY_ONLY",
+    "covariance_ratio",
     "covariance_sq_error",
-    "derive_loop_map", "derive_stationary_moments", "effective_sample_size", "log_variance",
-    "logdet_drift", "mean_drift", "mean_sq_error", "moment_contraction", "optimal_real_weight",
-    "real_count", "stationary_mean_error", "stationary_variance", "std_after", "synthetic_count",
-    "validate_chain", "validate_chain_d", "validate_logdet", "validate_loop", "validate_weighted",
-    "variance_after", "w2_risk", "weighted_stationary_variance",
+    "derive_loop_map",
+    "derive_loop_moment_system",
+    "derive_real_fit_sample_size",
+    "derive_stationary_moments",
+    "effective_sample_size",
+    "fourth_moment_contraction",
+    "log_variance",
+    "logdet_drift",
+    "mean_drift",
+    "mean_sq_error",
+    "moment_contraction",
+    "optimal_real_weight",
+    "real_count",
+    "stationary_fit_error",
+    "stationary_mean_error",
+    "stationary_variance",
+    "std_after",
+    "synthetic_count",
+    "validate_chain",
+    "validate_chain_d",
+    "validate_logdet",
+    "validate_loop",
+    "validate_weighted",
+    "variance_after",
+    "w2_risk",
+    "weighted_stationary_variance",
 ]
 
 ESTIMATORS = ("unbiased", "mle")
@@ -49,6 +75,8 @@ THEORY_ONLY = {
                              "simulates the loop",
     "moment_contraction": "the spectral radius of the exact moment map, a property of the "
                           "recursion rather than of one run of the loop",
+    "fourth_moment_contraction": "the spectral radius of the exact fourth-order moment map, a "
+                                 "property of the recursion rather than of one run",
 }
 
 #: The data policies of the 1-D chain (theory and simulation share this domain; a theory function
@@ -798,13 +826,40 @@ def stationary_variance(*, n_real, n_synthetic, sigma=1.0, sampling_bias=1.0,
 
 
 def effective_sample_size(*, n_real, n_synthetic, sampling_bias=1.0,
-                          estimator: str = "unbiased", loop: str = "fresh") -> np.ndarray:
-    """Alemohammad et al.'s effective sample size: the number of real points that alone give the
-    loop's stationary mean error, sigma^2 / :func:`stationary_mean_error` [exact]. Above
-    n_real: the synthetic data help the mean; below: they hurt."""
-    return 1.0 / stationary_mean_error(n_real=n_real, n_synthetic=n_synthetic,
-                                       sampling_bias=sampling_bias, estimator=estimator,
-                                       loop=loop)
+                          estimator: str = "unbiased", loop: str = "fresh",
+                          error: str = "fit") -> np.ndarray:
+    """Alemohammad et al.'s effective sample size (arXiv:2307.01850, the fresh data loop): the
+    number n' of real points whose single fit, with no synthetic data, has the loop's stationary
+    error [exact]. ``error="fit"``: :func:`stationary_fit_error` (mean and variance, the
+    second-order Frechet distance), n' from :func:`derive_real_fit_sample_size`;
+    ``error="mean"``: sigma^2 / :func:`stationary_mean_error`. n' > n_real: the synthetic data
+    help; n' < n_real: they hurt. For the mean alone synthetic data always help in this Gaussian
+    (D = (n_r + n_s lambda V)/(n_r (n_r + 2 n_s)) < 1/n_r); for the fit error they hurt once
+    sampling_bias is small enough or the synthetic share large enough (the fitted variance
+    collapses): the phase boundary n' = n_real.
+
+    Args:
+        n_real, n_synthetic, sampling_bias, estimator, loop: as :func:`stationary_mean_error`.
+        error: ``"fit"`` or ``"mean"``.
+
+    Returns:
+        float64 array of the broadcast shape (a real number, not rounded; 0 where the fit error
+        has no finite stationary value).
+    """
+    error = choice("error", error, ESS_ERRORS)
+    kw = dict(n_real=n_real, n_synthetic=n_synthetic, sampling_bias=sampling_bias,
+              estimator=estimator, loop=loop)
+    if error == "mean":
+        return 1.0 / stationary_mean_error(**kw)
+    f = stationary_fit_error(**kw)
+    root = _real_sample_size_numeric(estimator)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.isfinite(f), root(f=np.where(np.isfinite(f), f, 1.0)), 0.0)
+
+
+@functools.cache
+def _real_sample_size_numeric(estimator: str):
+    return numeric(derive_real_fit_sample_size(estimator), [sp.Symbol("f", positive=True)])
 
 
 @functools.cache
@@ -832,3 +887,191 @@ def moment_contraction(*, n_real, n_synthetic, sampling_bias=1.0, estimator: str
     A = np.stack([np.stack([f[i][j](**kw) for j in range(2)], -1) for i in range(2)], -2)
     radius = np.max(np.abs(np.linalg.eigvals(A)), axis=-1)
     return np.where(b["n_synthetic"] == 0, 0.0, radius)
+
+
+# --- fourth moments of the loops: the fitted variance's spread, the fit error, the ESS ----------
+
+#: What the effective sample size matches: ``"fit"`` (:func:`stationary_fit_error`, mean and
+#: variance together, the second-order Frechet distance) or ``"mean"``
+#: (:func:`stationary_mean_error`).
+ESS_ERRORS = ("fit", "mean")
+
+_e, _v, _r0, _R = sp.symbols("e v r0 R")  # error, fitted variance; the fixed real set's mean, SS
+
+
+def _noise_mean(expr: sp.Expr, gaussians: dict, chi2s: dict) -> sp.Expr:
+    """E of a polynomial in independent N(0, var) (``gaussians``: symbol -> var) and chi2_k
+    (``chi2s``: symbol -> k) variables: E z^j = var^(j/2) (j-1)!!, E X^j = prod_{i<j} (k + 2i)."""
+    noise = [*gaussians, *chi2s]
+    total = sp.Integer(0)
+    for powers, coeff in sp.Poly(sp.expand(expr), *noise).terms():
+        factor = sp.Integer(1)
+        for sym, j in zip(noise, powers):
+            if sym in gaussians:
+                factor *= 0 if j % 2 else gaussians[sym] ** sp.Rational(j, 2) * sp.factorial2(j - 1)
+            else:
+                factor *= sp.prod([chi2s[sym] + 2 * i for i in range(j)])
+        total += coeff * factor
+    return total
+
+
+@functools.cache
+def _loop_conditional_moments(loop: str, estimator: str) -> dict:
+    """E[e'^a v'^b | e, v] (a + 2b <= 4) for one generation of the loop, sigma = 1 [exact], as
+    polynomials in e, v (and, augmentation, in the fixed real set's r0 = rbar - mu and SS R).
+
+    e' = (n_r rbar + n_s (e + sqrt(lambda v) zbar))/N, N v' div = SS_r + lambda v Q
+    + (n_r n_s/N)(rbar - e - sqrt(lambda v) zbar)^2 with zbar ~ N(0, 1/n_s), Q ~ chi2_{n_s - 1};
+    fresh: rbar ~ N(0, 1/n_r) and SS_r ~ chi2_{n_r - 1} new each generation; augmentation:
+    rbar = r0 and SS_r = R fixed (the pooled sum of squares of a Gaussian sample)."""
+    s, z, r, A, Q = sp.symbols("s zbar rbar SS_r Q")
+    N = nr_ + ns_
+    div = N - 1 if estimator == "unbiased" else N
+    rbar, ss_r = (r, A) if loop == "fresh" else (_r0, _R)
+    e1 = (nr_ * rbar + ns_ * (_e + sp.sqrt(lam_) * s * z)) / N
+    v1 = (ss_r + lam_ * s**2 * Q + nr_ * ns_ / N * (rbar - _e - sp.sqrt(lam_) * s * z) ** 2) / div
+    gaussians = {z: 1 / ns_, **({r: 1 / nr_} if loop == "fresh" else {})}
+    chi2s = {Q: ns_ - 1, **({A: nr_ - 1} if loop == "fresh" else {})}
+    out = {}
+    for a in range(5):
+        for b in range(3):
+            if 0 < a + 2 * b <= 4:
+                m = _noise_mean(e1**a * v1**b, gaussians, chi2s)
+                out[a, b] = sp.expand(m.subs(s, sp.sqrt(_v)))
+    return out
+
+
+def _real_set_moment(c: int, d: int) -> sp.Expr:
+    """E r0^c R^d of the fixed real set: r0 ~ N(0, 1/n_r) independent of R ~ chi2_{n_r - 1}."""
+    return _noise_mean(_r0**c * _R**d, {_r0: 1 / nr_}, {_R: nr_ - 1})
+
+
+@functools.cache
+def derive_loop_moment_system(loop: str, estimator: str) -> tuple[tuple, sp.Matrix, sp.Matrix]:
+    """The loop's closed moment system up to fourth order, sigma = 1 [exact]: monomials
+    m = (E e^a v^b r0^c R^d) with a + c + 2 (b + d) <= 4 reachable from E e^2, E v, E e^4,
+    E e^2 v, E v^2, and the affine map m_{t+1} = A m_t + C of one generation
+    (:func:`_loop_conditional_moments`; pure real-set moments E r0^c R^d are constants).
+
+    Given the previous fit, the next fit's (e, v) are polynomials of degree <= 2 in Gaussian and
+    chi-square noises, so every moment of weighted degree <= 4 maps to moments of degree <= 4:
+    the system closes. Returns (monomials as (a, b, c, d) tuples, A, C)."""
+    cond = _loop_conditional_moments(loop, estimator)
+    state = [_e, _v, _r0, _R]
+    order, index, rows = [], {}, []
+    queue = [(2, 0, 0, 0), (0, 1, 0, 0), (4, 0, 0, 0), (2, 1, 0, 0), (0, 2, 0, 0)]
+    while queue:
+        mono = queue.pop(0)
+        if mono in index:
+            continue
+        index[mono] = len(order)
+        order.append(mono)
+        a, b, c, d = mono
+        image = sp.Poly(sp.expand(cond[a, b] * _r0**c * _R**d), *state)
+        row = {}
+        for (pa, pb, pc, pd), coeff in image.terms():
+            if pa == 0 and pb == 0:
+                row[None] = row.get(None, 0) + coeff * _real_set_moment(pc, pd)
+            else:
+                row[pa, pb, pc, pd] = coeff
+                queue.append((pa, pb, pc, pd))
+        rows.append(row)
+    k = len(order)
+    A, C = sp.zeros(k, k), sp.zeros(k, 1)
+    for i, row in enumerate(rows):
+        for mono, coeff in row.items():
+            if mono is None:
+                C[i] = coeff
+            else:
+                A[i, index[mono]] = coeff
+    return tuple(order), A, C
+
+
+@functools.cache
+def _moment_system_numeric(loop: str, estimator: str):
+    order, A, C = derive_loop_moment_system(loop, estimator)
+    k = len(order)
+    cells = [[numeric(A[i, j], [nr_, ns_, lam_]) if A[i, j] != 0 else None for j in range(k)]
+             for i in range(k)]
+    consts = [numeric(C[i], [nr_, ns_, lam_]) if C[i] != 0 else None for i in range(k)]
+    return order, cells, consts
+
+
+def _moment_system(grid: Grid) -> tuple[tuple, np.ndarray, np.ndarray]:
+    """The numeric A (shape grid + (k, k)) and C (grid + (k,)) at every grid point (n_s >= 1)."""
+    b = grid.arrays
+    kw = dict(n_r=b["n_real"].astype(np.float64),
+              n_s=np.maximum(b["n_synthetic"], 1).astype(np.float64),
+              **{"lambda": b["sampling_bias"]})
+    order, cells, consts = _moment_system_numeric(grid.options["loop"], grid.options["estimator"])
+    k, shape = len(order), grid.shape
+    A, C = np.zeros((*shape, k, k)), np.zeros((*shape, k))
+    for i in range(k):
+        if consts[i] is not None:
+            C[..., i] = consts[i](**kw)
+        for j in range(k):
+            if cells[i][j] is not None:
+                A[..., i, j] = cells[i][j](**kw)
+    return order, A, C
+
+
+def fourth_moment_contraction(*, n_real, n_synthetic, sampling_bias=1.0,
+                              estimator: str = "unbiased", loop: str = "fresh") -> np.ndarray:
+    """Spectral radius of the loop's moment map up to fourth order
+    (:func:`derive_loop_moment_system`) [exact]: below 1 iff E sigma_t^4 and E (mu_t - mu)^4
+    reach finite stationary values (and :func:`stationary_fit_error` exists). 0 without
+    synthetic data."""
+    grid = validate_loop(n_real=n_real, n_synthetic=n_synthetic, sampling_bias=sampling_bias,
+                         estimator=estimator, loop=loop)
+    _, A, _ = _moment_system(grid)
+    radius = np.max(np.abs(np.linalg.eigvals(A)), axis=-1)
+    return np.where(grid["n_synthetic"] == 0, 0.0, radius)
+
+
+def _real_fit_error(n, estimator: str):
+    """E[(mu_hat - mu)^2 + (sigma_hat^2 - sigma^2)^2/(4 sigma^2)]/sigma^2 of one fit on n real
+    points: 1/n + 1/(2(n - 1)) (unbiased: Var = 2 sigma^4/(n - 1)), 1/n + (2n - 1)/(4 n^2) (MLE)."""
+    n = np.asarray(n, dtype=np.float64)
+    return 1 / n + (1 / (2 * (n - 1)) if estimator == "unbiased" else (2 * n - 1) / (4 * n**2))
+
+
+def stationary_fit_error(*, n_real, n_synthetic, sigma=1.0, sampling_bias=1.0,
+                         estimator: str = "unbiased", loop: str = "fresh") -> np.ndarray:
+    """Stationary E[(mu_t - mu)^2 + (sigma_t^2 - sigma^2)^2/(4 sigma^2)] of the loop of
+    :func:`stationary_mean_error` [exact: the fixed point of the closed fourth-moment system
+    :func:`derive_loop_moment_system`; inf where that system does not contract].
+
+    The quantity is the second-order expansion about the truth of the squared Frechet
+    (2-Wasserstein) distance (mu_t - mu)^2 + (sigma_t - sigma)^2 between the fitted and the true
+    Gaussian, the distance Alemohammad et al. ("Self-Consuming Generative Models Go MAD", ICLR
+    2024, arXiv:2307.01850) track (FID is its formula on Inception features); unlike the mean
+    error it sees the loss of diversity: with sampling_bias < 1 and many synthetic points the
+    fitted variance shrinks towards 0 and the error towards sigma^2/4, so synthetic data hurt
+    (:func:`effective_sample_size`). With n_synthetic = 0 it is one real fit's
+    1/n_r + 1/(2(n_r - 1)) (unbiased) or 1/n_r + (2 n_r - 1)/(4 n_r^2) (MLE), times sigma^2.
+
+    Args and Returns: as :func:`stationary_mean_error`.
+    """
+    grid = validate_loop(n_real=n_real, n_synthetic=n_synthetic, sigma=sigma,
+                         sampling_bias=sampling_bias, estimator=estimator, loop=loop)
+    order, A, C = _moment_system(grid)
+    k = len(order)
+    radius = np.max(np.abs(np.linalg.eigvals(A)), axis=-1)
+    m = np.linalg.solve(np.eye(k) - A, C[..., None])[..., 0]
+    at = {mono: m[..., i] for i, mono in enumerate(order)}
+    e2, v, v2 = at[2, 0, 0, 0], at[0, 1, 0, 0], at[0, 2, 0, 0]
+    value = np.where(radius < 1, e2 + (v2 - 2 * v + 1) / 4, np.inf)
+    alone = _real_fit_error(grid["n_real"], grid.options["estimator"])
+    return np.where(grid["n_synthetic"] == 0, alone, value) * grid["sigma"] ** 2
+
+
+@functools.cache
+def derive_real_fit_sample_size(estimator: str) -> sp.Expr:
+    """The number n' of real points whose single fit has fit error f (sigma = 1): the root > 1
+    of 1/n' + 1/(2(n' - 1)) = f (unbiased) or 1/n' + (2n' - 1)/(4 n'^2) = f (MLE) [exact]."""
+    n, f = sp.symbols("n f", positive=True)
+    g = 1 / n + (1 / (2 * (n - 1)) if estimator == "unbiased" else (2 * n - 1) / (4 * n**2))
+    roots = sp.solve(sp.Eq(g, f), n)
+    # the larger root is the one above 1 (g decreases from +inf, or from 5/4, to 0 on (1, inf))
+    (root,) = [r for r in roots if (r.subs(f, sp.Rational(1, 10)) > 1) is sp.true]
+    return sp.simplify(root)
