@@ -18,16 +18,25 @@ import jax.numpy as jnp
 import numpy as np
 
 import theory.discrete as TD
-from sim._engine import SAMPLERS, Run, Twin, bucket, twin
+from sim._engine import SAMPLERS, Run, RunOptions, Twin, bucket, sweep, twin
+from sim._montecarlo import Estimate
 from sim.sampling import Plan, counts_plan, tree_counts
 from theory.domain import Grid
 
-__all__ = ["SIM_ONLY", "expected_lost_mass", "fixation_probability", "loss_probability"]
+__all__ = ["SIM_ONLY", "entropy", "expected_lost_mass", "expected_support",
+           "fixation_probability", "heterozygosity", "loss_probability", "poisson_survival",
+           "squared_distance"]
 
-#: Public simulators without a theory twin in :mod:`theory.discrete`: none.
-SIM_ONLY: dict[str, str] = {}
+#: Public simulators without a theory twin in :mod:`theory.discrete`, and why.
+SIM_ONLY: dict[str, str] = {
+    "entropy": "the expected Shannon entropy of multinomial frequencies (E of q log q) has no "
+               "closed form; estimated by simulation only",
+}
 
-_LOST, _FIXED, _STATE_LOST = 0, 1, 2  # columns of the per-generation statistics
+# columns of the per-generation statistics: mass of p lost, 1[state 0 holds every sample],
+# 1[state 0 has no sample], heterozygosity, squared distance to p, entropy (nats), support size
+_COLUMNS = ("lost", "fixed", "state_lost", "heterozygosity", "distance", "entropy", "support")
+_LOST, _FIXED, _STATE_LOST, _HET, _DIST, _ENTROPY, _SUPPORT = range(len(_COLUMNS))
 
 
 def _counts(key, total, probs, raw_total: int, plan: Plan | None):
@@ -40,27 +49,34 @@ def _counts(key, total, probs, raw_total: int, plan: Plan | None):
     return tree_counts(key, probs, total, plan=plan)
 
 
-def _one_chain(key, *, n_max: int, policy: str, raw_M: int, plan: Plan | None, p, M, a):
-    """Generations 0..n_max of the chain started at p (generation 1: M samples of p); per
-    generation (mass of p lost, 1[state 0 holds every sample], 1[state 0 has no sample])."""
+def _one_chain(key, *, n_max: int, policy: str, raw_M: int, plan: Plan | None, p, M, a, s):
+    """Generations 0..n_max of the chain started at p (generation 1: M samples of p, under
+    ``fixed-real`` the kept real sample); per generation the statistics of ``_COLUMNS``."""
     b = M - a
+    first = _counts(jax.random.fold_in(key, 1), M, p, raw_M, plan)  # generation 1: the truth
 
     def step(state, i):
         k_real, k_syn = jax.random.split(jax.random.fold_in(key, i))
         if policy == "accumulate":
             pool = state + _counts(k_syn, M, state / state.sum(), raw_M, plan)
             return pool, pool
+        if policy == "fixed-real":
+            new = first + _counts(k_syn, s, state / state.sum(), raw_M, plan)
+            return new, new
         new = _counts(k_syn, b, state / state.sum(), raw_M, plan)
         if policy == "mix":
             new = new + _counts(k_real, a, p, raw_M, plan)
         return new, new
 
-    first = _counts(jax.random.fold_in(key, 1), M, p, raw_M, plan)  # generation 1: the truth
     _, counts = jax.lax.scan(step, first, jnp.arange(2, max(n_max, 2) + 1))
     counts = jnp.concatenate([p[None], first[None], counts])[: n_max + 1]
+    law = counts / counts.sum(axis=1, keepdims=True)
     lost = jnp.sum(p * (counts == 0), axis=1)
     fixed = counts[:, 0] == counts.sum(axis=1)
-    return jnp.stack([lost, fixed.astype(lost.dtype), (counts[:, 0] == 0).astype(lost.dtype)],
+    plogp = jnp.where(law > 0, law * jnp.log(jnp.where(law > 0, law, 1.0)), 0.0)
+    return jnp.stack([lost, fixed.astype(lost.dtype), (counts[:, 0] == 0).astype(lost.dtype),
+                      1.0 - jnp.sum(law**2, axis=1), jnp.sum((law - p) ** 2, axis=1),
+                      -jnp.sum(plogp, axis=1), jnp.sum(counts > 0, axis=1).astype(lost.dtype)],
                      axis=1)
 
 
@@ -69,15 +85,31 @@ def _real_count(M: int, policy) -> int:
     return int(np.rint(policy.real * M)) if policy.name == "mix" else 0
 
 
-def _lost_point(values: dict, grid: Grid, sampler: str) -> Run:
-    """One chain as long as the sweep's largest n (bucketed), read at generation n."""
-    pol, p = grid.options["policy"], grid.options["p"]
-    M = int(values["M"])
-    static = dict(n_max=bucket(max(grid.max("n"), 1)), policy=pol.name,
-                  raw_M=bucket(M) if sampler == "raw" else 0,
-                  plan=None if sampler == "raw" else counts_plan(p, grid.max("M")))
-    return Run(static, dict(p=p, M=float(M), a=float(_real_count(M, pol))),
-               read=(int(values["n"]), _LOST))
+def _synthetic_count(M: int, policy) -> int:
+    """Synthetic samples per ``fixed-real`` generation: round(ratio M) (0 for the others)."""
+    return int(np.rint(policy.ratio * M)) if policy.name == "fixed-real" else 0
+
+
+def _chain_point(column: int):
+    def point(values: dict, grid: Grid, sampler: str) -> Run:
+        """One chain as long as the sweep's largest n (bucketed), read at generation n."""
+        pol, p = grid.options["policy"], grid.options["p"]
+        if not math.isfinite(grid.max("n")):
+            raise ValueError("n must be finite for a simulation (the theory twin gives n = inf: "
+                             "the limit)")
+        M = int(values["M"])
+        s = _synthetic_count(M, pol)
+        static = dict(n_max=bucket(max(grid.max("n"), 1)), policy=pol.name,
+                      raw_M=bucket(max(M, s)) if sampler == "raw" else 0,
+                      plan=None if sampler == "raw" else counts_plan(
+                          p, max(grid.max("M"), _synthetic_count(int(grid.max("M")), pol))))
+        return Run(static, dict(p=p, M=float(M), a=float(_real_count(M, pol)), s=float(s)),
+                   read=(int(values["n"]), column))
+
+    return point
+
+
+_lost_point = _chain_point(_LOST)
 
 
 expected_lost_mass = twin(Twin(
@@ -85,7 +117,8 @@ expected_lost_mass = twin(Twin(
     point=_lost_point, samplers=SAMPLERS,
     doc="""Each seed runs the chain on the K states of p (multinomial counts per generation:
     ``replace`` draws M from the last empirical law, ``accumulate`` adds M to the pool, ``mix``
-    draws M - round(real M) from it and round(real M) from p) and reports the mass of p on the
+    draws M - round(real M) from it and round(real M) from p, ``fixed-real`` keeps generation 1's
+    M counts and adds round(ratio M) drawn from the last law) and reports the mass of p on the
     states with count 0 at generation n."""))
 
 
@@ -94,7 +127,8 @@ def _two_state_point(values: dict, grid: Grid, sampler: str, *, n: int, column: 
     q, M = values["q"], int(values["M"])
     static = dict(n_max=bucket(max(n, 1)), policy="replace",
                   raw_M=bucket(M) if sampler == "raw" else 0, plan=None)
-    return Run(static, dict(p=np.array([q, 1.0 - q]), M=float(M), a=0.0), read=(n, column))
+    return Run(static, dict(p=np.array([q, 1.0 - q]), M=float(M), a=0.0, s=0.0),
+               read=(n, column))
 
 
 def _fixation_point(values: dict, grid: Grid, sampler: str) -> Run:
@@ -122,3 +156,74 @@ loss_probability = twin(Twin(
     point=_loss_point, samplers=SAMPLERS,
     doc="""Each seed draws the first generation's M samples from two states of masses
     (q, 1 - q) and reports whether state 0 got none."""))
+
+
+_MOMENTS_DOC = """Each seed runs the chain on the K states of p as :func:`expected_lost_mass` does
+(every policy's raw multinomial refits) and reports, at generation n, {what} of the empirical law.
+Finite n only (a ValueError for n = inf)."""
+
+heterozygosity = twin(Twin(
+    theory=TD.heterozygosity, validate=TD.validate_moments, one_seed=_one_chain,
+    point=_chain_point(_HET), samplers=SAMPLERS,
+    doc=_MOMENTS_DOC.format(what="1 - sum_i q_i^2")))
+
+squared_distance = twin(Twin(
+    theory=TD.squared_distance, validate=TD.validate_moments, one_seed=_one_chain,
+    point=_chain_point(_DIST), samplers=SAMPLERS,
+    doc=_MOMENTS_DOC.format(what="sum_i (q_i - p_i)^2")))
+
+expected_support = twin(Twin(
+    theory=TD.expected_support, validate=TD.validate_chain, one_seed=_one_chain,
+    point=_chain_point(_SUPPORT), samplers=SAMPLERS,
+    doc=_MOMENTS_DOC.format(what="the number of states with a positive count")))
+
+
+def entropy(key: jax.Array, /, *, p, M, n, policy="replace", seeds: int,
+            options: RunOptions | None = None) -> Estimate:
+    """E[-sum_i p_{n,i} log p_{n,i}]: the expected Shannon entropy (nats) of the law after n
+    refits on M samples (simulation only: the expected logarithm of multinomial frequencies has
+    no closed form; Seddik et al., arXiv:2404.05090, track it empirically).
+
+    The chain of :func:`expected_lost_mass` (same policies, same samplers). Args: as
+    :func:`theory.discrete.heterozygosity` (finite n), plus ``key``, ``seeds`` and ``options``.
+    Returns: an :class:`sim.Estimate` of the broadcast shape of (M, n).
+    """
+    decl = Twin(theory=None, validate=TD.validate_moments, one_seed=_one_chain,
+                point=_chain_point(_ENTROPY), samplers=SAMPLERS)
+    return sweep(decl, key, seeds=seeds, options=options, p=p, M=M, n=n, policy=policy)
+
+
+def _poisson_chain(key, *, k_max: int, n_pad: int, n, rate0):
+    """The Poisson chain: refit j draws n Poisson(rate_{j-1}) variables and averages them into
+    rate_j; per refit 0..k_max, 1[rate > 0]. ``n_pad`` > 0 (raw): n_pad draws of which the first
+    n are summed; ``n_pad`` = 0 (sufficient): their sum, one Poisson(n rate_{j-1}) draw."""
+    used = jnp.arange(max(n_pad, 1)) < n
+
+    def step(rate, j):
+        k = jax.random.fold_in(key, j)
+        if n_pad:
+            draws = jax.random.poisson(k, rate, shape=(n_pad,))
+            total = jnp.sum(jnp.where(used, draws, 0))
+        else:
+            total = jax.random.poisson(k, n * rate)
+        rate = total.astype(rate.dtype) / n
+        return rate, rate
+
+    _, rates = jax.lax.scan(step, rate0 + 0.0 * n, jnp.arange(1, max(k_max, 1) + 1))
+    rates = jnp.concatenate([(rate0 + 0.0 * n)[None], rates])[: k_max + 1]
+    return (rates > 0).astype(rates.dtype)
+
+
+def _poisson_point(values: dict, grid: Grid, sampler: str) -> Run:
+    static = dict(k_max=bucket(max(grid.max("k"), 1)),
+                  n_pad=bucket(grid.max("n")) if sampler == "raw" else 0)
+    return Run(static, dict(n=float(values["n"]), rate0=float(values["rate0"])),
+               read=(int(values["k"]),))
+
+
+poisson_survival = twin(Twin(
+    theory=TD.poisson_survival, validate=TD.validate_poisson, one_seed=_poisson_chain,
+    point=_poisson_point, samplers=SAMPLERS,
+    doc="""Each seed runs the chain: n Poisson(rate) draws per refit (``sampler="raw"``; by
+    default their sum, one Poisson(n rate) draw), their mean the next rate, from rate0; it reports
+    whether the rate after k refits is positive."""))

@@ -1,4 +1,4 @@
-"""Wright-Fisher refitting of a categorical law (THEORY 3.3)."""
+"""Refitting a categorical law: Wright-Fisher chain, Poisson chain, heterozygosity, curation."""
 
 import jax
 import numpy as np
@@ -84,7 +84,7 @@ def test_raw_counts_and_fixation(key):
 
 
 def test_agrees_with_zipf_resample_chain():
-    """THEORY 3.3 <-> 4.5: the Zipf resampling chain's lost mass (T = inf), computed independently
+    """The Zipf resampling chain's lost mass (T = inf), computed independently
     in theory.zipf, is this chain's expected lost mass."""
     from theory.zipf import generations_error
 
@@ -153,3 +153,220 @@ def test_large_population():
     law = td._count_law(0.05, M, 10, 0)  # a martingale: the mean count stays M q
     assert abs(law.sum() - 1) < 1e-12 and abs(law @ c - 0.05 * M) < 1e-8
     assert 0 <= td.fixation_probability(q=0.05, M=M, n=10) < 1e-15
+
+
+def _close(est, expected, z=Z, atol=1e-12):
+    """|mean - theory| <= z stderr (+ float rounding, for points where every seed agrees)."""
+    expected = np.asarray(expected)
+    assert est.shape == expected.shape
+    bad = np.abs(est.mean - expected) > z * est.stderr + atol
+    assert not np.any(bad), (est.mean[bad], expected[bad], est.stderr[bad])
+
+
+# ---------------------------------------------------------------------------------- Poisson
+
+
+def test_poisson_pgf_symbolic():
+    lam, s = td.lam_, td.s_
+    assert sp.simplify(td.derive_poisson_pgf() - sp.exp(lam * (s - 1))) == 0
+    # two refits: P(X_2 = 0) = E exp(-X_1), X_1 ~ Poisson(n rate0): the pgf at s = 1/e
+    n, rate0 = 3, 0.4
+    extinct = float(td.derive_poisson_pgf().subs({lam: n * rate0, s: sp.exp(-1)}))
+    assert td.poisson_survival(n=n, rate0=rate0, k=2) == pytest.approx(1 - extinct, rel=1e-14)
+
+
+def test_poisson_survival_by_enumeration():
+    """The chain's law on X = n rate (integers), pushed through Poisson(X) pmfs (numpy)."""
+    from scipy.stats import poisson
+
+    top = 80
+    x = np.arange(top + 1)
+    kernel = poisson.pmf(x[None, :], x[:, None])  # row X -> Poisson(X), truncated at 80
+    for n, rate0 in ((1, 0.7), (4, 0.5), (2, 3.0)):
+        law = poisson.pmf(x, n * rate0)
+        for k in range(1, 8):
+            assert td.poisson_survival(n=n, rate0=rate0, k=k) == pytest.approx(1 - law[0],
+                                                                               abs=1e-13)
+            law = law @ kernel
+    assert np.all(td.poisson_survival(n=[1, 7], rate0=0.2, k=0) == 1.0)
+
+
+def test_poisson_bounds_and_rate():
+    k = np.arange(1, 3001)
+    exact = td.poisson_survival(n=1, rate0=1e-3, k=k)
+    lo, hi = np.moveaxis(td.poisson_survival_bounds(n=1, rate0=1e-3, k=k), -1, 0)
+    assert np.all(lo <= exact * (1 + 1e-12)) and np.all(exact <= hi * (1 + 1e-12))
+    assert lo[0] == pytest.approx(exact[0]) and hi[0] == pytest.approx(exact[0])
+    g = td._poisson_g(20000)
+    assert 1.99 < 20000 * g[-1] < 2.0  # g_k ~ 2/k
+    assert np.all((1 / k <= g[1:3001]) & (g[1:3001] <= 3 / k))
+
+
+def test_poisson_survival_matches_simulation(key):
+    kw = dict(n=np.array([1, 1, 5, 5, 20, 3]), rate0=np.array([0.3, 2.0, 0.2, 1.0, 0.1, 0.5]),
+              k=np.array([1, 6, 3, 10, 25, 2]))
+    _close(sd.poisson_survival(key, **kw, seeds=3000), td.poisson_survival(**kw))
+
+
+@pytest.mark.slow
+def test_poisson_raw_draws(key):
+    kw = dict(n=np.array([1, 4, 9]), rate0=np.array([1.5, 0.3, 0.2]), k=np.array([3, 5, 8]))
+    est = sd.poisson_survival(key, **kw, seeds=4000, options=RunOptions(sampler="raw"))
+    _close(est, td.poisson_survival(**kw))
+
+
+def test_poisson_bad_input():
+    with pytest.raises(ValueError, match=r"^rate0 must be a real number > 0"):
+        td.poisson_survival(n=3, rate0=0.0, k=2)
+    with pytest.raises(ValueError, match=r"^n must be an integer >= 1"):
+        td.poisson_survival(n=0, rate0=1.0, k=2)
+    with pytest.raises(ValueError, match=r"^k must be an integer >= 0"):
+        td.poisson_survival(n=3, rate0=1.0, k=1.5)
+
+
+# ------------------------------------------------------------------ heterozygosity, policies
+
+P4 = np.array([0.5, 0.3, 0.15, 0.05])
+POLICIES = ("replace", "accumulate", Policy.mix(0.3), Policy.fixed_real(1.5))
+
+
+def _compositions(total, k):
+    if k == 1:
+        yield (total,)
+        return
+    for first in range(total + 1):
+        for rest in _compositions(total - first, k - 1):
+            yield (first, *rest)
+
+
+def _multinomial(total, probs):
+    from scipy.stats import multinomial
+
+    for c in _compositions(total, len(probs)):
+        yield np.array(c), float(multinomial.pmf(c, total, probs)) if total else 1.0
+
+
+def _enumerate_chain(p, M, n, policy):
+    """Every generation-n training set of the chain with its probability (exhaustive): a list of
+    (counts, prob); the law is counts / counts.sum()."""
+    pol = Policy(policy) if isinstance(policy, str) else policy
+    a = int(np.rint(pol.real * M)) if pol.name == "mix" else 0
+    s = int(np.rint(pol.ratio * M)) if pol.name == "fixed-real" else 0
+    states = [((c, c), w) for c, w in _multinomial(M, p)]  # (training counts, real sample)
+    for _ in range(n - 1):
+        nxt = {}
+        for (c, r), w in states:
+            q = c / c.sum()
+            if pol.name == "accumulate":
+                outs = [(c + x, wx) for x, wx in _multinomial(M, q)]
+            elif pol.name == "fixed-real":
+                outs = [(r + x, wx) for x, wx in _multinomial(s, q)]
+            else:
+                outs = [(x + y, wx * wy) for x, wx in _multinomial(M - a, q)
+                        for y, wy in _multinomial(a, p)]
+            for c2, w2 in outs:
+                key = (tuple(c2), tuple(r))
+                nxt[key] = nxt.get(key, 0.0) + w * w2
+        states = [((np.array(c), np.array(r)), w) for (c, r), w in nxt.items()]
+    return [(c, w) for (c, _), w in states]
+
+
+def _expect(chain, f):
+    return sum(w * f(c / c.sum()) for c, w in chain)
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=str)
+def test_moments_by_enumeration(policy):
+    """Heterozygosity, distance and support against every path of the chain (M = 2, 3)."""
+    p = np.array([0.6, 0.3, 0.1])
+    for M in (2, 3):
+        for n in (1, 2, 3):
+            chain = _enumerate_chain(p, M, n, policy)
+            assert sum(w for _, w in chain) == pytest.approx(1.0)
+            kw = dict(p=p, M=M, n=n, policy=policy)
+            assert td.heterozygosity(**kw) == pytest.approx(
+                _expect(chain, lambda q: 1 - np.sum(q**2)), abs=1e-13)
+            assert td.squared_distance(**kw) == pytest.approx(
+                _expect(chain, lambda q: np.sum((q - p) ** 2)), abs=1e-13)
+            assert td.expected_support(**kw) == pytest.approx(
+                _expect(chain, lambda q: np.count_nonzero(q)), abs=1e-13)
+            assert td.expected_lost_mass(**kw) == pytest.approx(
+                _expect(chain, lambda q: np.sum(p * (q == 0))), abs=1e-13)
+
+
+def test_heterozygosity_symbolic():
+    rho, c = td.derive_mix_heterozygosity()
+    M = td.Mm
+    assert sp.simplify(rho.subs(td.a_, 0).subs(td.b_, M) - (1 - 1 / M)) == 0
+    assert sp.simplify(c.subs(td.a_, 0)) == 0
+    assert sp.simplify((rho + c) - (1 - 1 / (td.a_ + td.b_))) == 0  # uniform drift 1 - 1/M
+    limit = td.derive_accumulate_limit()
+    H0 = 1 - np.sum(P4**2)
+    value = float(limit.subs(M, 7))
+    assert td.heterozygosity(p=P4, M=7, n=np.inf, policy="accumulate") == \
+        pytest.approx(H0 * value, rel=1e-14)
+    assert td.heterozygosity(p=P4, M=7, n=200000, policy="accumulate") == \
+        pytest.approx(H0 * value, rel=1e-6)
+
+
+def test_heterozygosity_invariances():
+    M, n = 9, np.array([0, 1, 2, 5, 40])
+    H0 = 1 - np.sum(P4**2)
+    np.testing.assert_allclose(td.heterozygosity(p=P4, M=M, n=n), H0 * (1 - 1 / M) ** n,
+                               rtol=1e-14)
+    uniform = np.full(5, 0.2)
+    np.testing.assert_allclose(td.heterozygosity(p=uniform, M=4, n=3), 0.8 * 0.75**3)
+    np.testing.assert_allclose(td.heterozygosity(p=P4, M=M, n=n, policy=Policy.mix(0.0)),
+                               td.heterozygosity(p=P4, M=M, n=n), rtol=1e-14)
+    # fixed-real with ratio 1 at generation 2 is accumulate at generation 2 (the same 2M points)
+    assert td.heterozygosity(p=P4, M=M, n=2, policy=Policy.fixed_real(1.0)) == \
+        pytest.approx(td.heterozygosity(p=P4, M=M, n=2, policy="accumulate"), rel=1e-14)
+    # fixed-real with ratio 0 is the real sample forever
+    np.testing.assert_allclose(td.heterozygosity(p=P4, M=M, n=n[1:], policy=Policy.fixed_real(0)),
+                               (1 - 1 / M) * H0, rtol=1e-14)
+    for policy in POLICIES:
+        kw = dict(p=P4, M=M, policy=policy)
+        lim = td.heterozygosity(**kw, n=np.inf)
+        assert td.heterozygosity(**kw, n=3000) == pytest.approx(lim, rel=1e-3, abs=1e-12)
+        np.testing.assert_allclose(td.squared_distance(**kw, n=n),
+                                   H0 - td.heterozygosity(**kw, n=n), atol=1e-15)
+    # the stationary fixed-real value, by sympy's solve of the two-moment fixed point
+    S, A, m, s, S0 = sp.symbols("S A M s S0")
+    R2 = m + m * (m - 1) * S0
+    L = m + s
+    sol = sp.solve([sp.Eq(A, (R2 + s * A) / L),
+                    sp.Eq(S, (R2 + 2 * s * A + s + s * (s - 1) * S) / L**2)], [S, A], dict=True)[0]
+    value = float(sol[S].subs({m: M, s: 14, S0: float(np.sum(P4**2))}))
+    assert td.heterozygosity(p=P4, M=M, n=np.inf, policy=Policy.fixed_real(14 / 9)) == \
+        pytest.approx(1 - value, rel=1e-13)
+
+
+@pytest.mark.parametrize("policy", ["replace", Policy.fixed_real(1.5),
+                                    pytest.param("accumulate", marks=pytest.mark.slow),
+                                    pytest.param(Policy.mix(0.3), marks=pytest.mark.slow)],
+                         ids=str)
+def test_moments_match_simulation(key, policy):
+    """Heterozygosity, distance, support against the raw refits (9 points, M = 1 and n = 1
+    included); the simulation-only entropy against every path of the chain at M = 1, 2."""
+    kw = dict(p=P4, M=np.array([[1], [2], [7]]), n=[1, 2, 6], policy=policy)
+    for name in ("heterozygosity", "squared_distance", "expected_support"):
+        _close(getattr(sd, name)(key, **kw, seeds=3000), getattr(td, name)(**kw))
+    est = sd.entropy(key, **kw, seeds=3000)  # the same chains (one compiled program)
+    exact = [[_expect(_enumerate_chain(P4, M, n, policy),
+                      lambda q: -np.sum(q[q > 0] * np.log(q[q > 0]))) for n in (1, 2, 6)]
+             for M in (1, 2)]
+    _close(est[:2], np.array(exact))
+    assert np.all(est.mean[2] > 0) and np.all(np.diff(est.mean[:, 0]) > 0)
+
+
+def test_moments_bad_input(key):
+    with pytest.raises(ValueError, match=r"^n must be an integer >= 0 or inf"):
+        td.heterozygosity(p=P4, M=5, n=1.5)
+    with pytest.raises(ValueError, match=r"^policy must be one of"):
+        td.squared_distance(p=P4, M=5, n=1, policy="weighted")
+    with pytest.raises(ValueError, match=r"^p must be a 1-D probability vector"):
+        td.expected_support(p=[0.5, 0.6], M=5, n=1)
+    with pytest.raises(ValueError, match=r"^M must be an integer >= 1"):
+        td.heterozygosity(p=P4, M=0, n=1)
+    with pytest.raises(ValueError, match=r"^n must be finite for a simulation"):
+        sd.heterozygosity(key, p=P4, M=5, n=[1, np.inf], seeds=4)

@@ -1,4 +1,4 @@
-"""A categorical law refitted to its own samples: the Wright-Fisher chain (THEORY 3.3).
+"""A categorical law refitted to its own samples: the Wright-Fisher chain, and relatives.
 
 Generation 0 is the true law p over K states. Generation t >= 1 is the empirical law of M samples
 (Shumailov et al., Nature 2024, section "discrete distributions"; Kazdan et al. 2024): with the
@@ -10,8 +10,16 @@ generation with probability (1 - q)^M.
 
 Policies (:mod:`theory.policy`): ``replace``; ``accumulate`` (all samples so far: a state seen once
 keeps positive mass forever, so only the first generation loses states); ``mix`` (round(real M)
-fresh samples from p each generation: lost states come back). The Zipf law with its tail cut by
-resampling is the special case p_i ~ i^-beta (:mod:`theory.zipf`, THEORY 4.5).
+fresh samples from p each generation: lost states come back); ``fixed-real`` (Bertrand et al.,
+ICLR 2024, arXiv:2310.00429: a real sample of M points drawn once is kept in every training set,
+with round(ratio M) synthetic points from the previous generation; generation 1 fits the real
+sample alone). The Zipf law with its tail cut by resampling is the special case p_i ~ i^-beta
+(:mod:`theory.zipf`).
+
+Also here: the Poisson chain of Suresh, Thangaraj and Khandavally ("Rate of Model Collapse in
+Recursive Training", AISTATS 2025, arXiv:2412.17646), the expected heterozygosity (diversity) of
+the refitted law (Seddik et al., COLM 2024, arXiv:2404.05090) under every policy, and curation by
+a reward (Ferbach et al., NeurIPS 2024, arXiv:2407.09499).
 """
 
 from __future__ import annotations
@@ -22,21 +30,27 @@ import math
 import numpy as np
 import sympy as sp
 from scipy import sparse
+from scipy.special import digamma as sp_digamma
 from scipy.stats import binom
 
 from theory._symbolic import numeric
 from theory.domain import Grid, broadcast, param
 from theory.policy import Policy, as_policy
 
-__all__ = ["DISCRETE_POLICIES", "THEORY_ONLY", "derive_loss_probability", "expected_lost_mass",
-           "fixation_probability", "loss_probability", "validate_chain", "validate_fixation",
-           "validate_loss"]
+__all__ = ["DISCRETE_POLICIES", "THEORY_ONLY", "derive_accumulate_limit", "derive_loss_probability",
+           "derive_mix_heterozygosity", "derive_poisson_pgf", "expected_lost_mass",
+           "expected_support", "fixation_probability", "heterozygosity", "loss_probability",
+           "poisson_survival", "poisson_survival_bounds", "squared_distance", "validate_chain",
+           "validate_fixation", "validate_loss", "validate_moments", "validate_poisson"]
 
-DISCRETE_POLICIES = ("replace", "accumulate", "mix")
+DISCRETE_POLICIES = ("replace", "accumulate", "mix", "fixed-real")
 
 #: Public functions without a simulator twin in :mod:`sim.discrete`, with the reason (the
-#: ``derive_*`` and ``validate_*`` functions are not listed): none, every quantity is simulated.
-THEORY_ONLY: dict[str, str] = {}
+#: ``derive_*`` and ``validate_*`` functions are not listed).
+THEORY_ONLY: dict[str, str] = {
+    "poisson_survival_bounds": "bounds on poisson_survival, an exact quantity whose twin "
+                               "simulates the chain itself",
+}
 
 q_, M_ = sp.symbols("q M", positive=True)
 
@@ -186,12 +200,14 @@ def _count_law(q: float, M: int, n: int, a: int) -> np.ndarray:
 
 
 def expected_lost_mass(*, p, M, n, policy: Policy | str = "replace") -> np.ndarray:
-    """E sum_i p_i 1[state i has zero mass at generation n] [exact] (THEORY 3.3).
+    """E sum_i p_i 1[state i has zero mass at generation n] [exact].
 
     replace / mix: the per-state count chain (:func:`_count_law`) from c_1 ~ Binomial(M, p_i),
     each generation's Binomial laws truncated to windows that leave out at most 1e-17 of mass, so
     the result is low by at most 3e-17 (n - 1) (absolute; beyond float64 rounding).
-    accumulate: sum_i p_i (1 - p_i)^M for every n >= 1 (only the first generation loses states).
+    accumulate, fixed-real: sum_i p_i (1 - p_i)^M for every n >= 1 (only the first generation
+    loses states: a state seen in the pool or in the kept real sample is in every later training
+    set, one absent from generation 1 has mass 0 in every later law).
     """
     grid = validate_chain(p=p, M=M, n=n, policy=policy)
     p, b, pol = grid.options["p"], grid.arrays, grid.options["policy"]
@@ -200,7 +216,7 @@ def expected_lost_mass(*, p, M, n, policy: Policy | str = "replace") -> np.ndarr
         m, gens = int(b["M"][idx]), int(b["n"][idx])
         if gens == 0:
             continue
-        if pol.name == "accumulate":
+        if pol.name in ("accumulate", "fixed-real"):
             out[idx] = np.sum(p * loss_probability(q=p, M=m))
             continue
         a = int(np.rint(pol.real * m)) if pol.name == "mix" else 0
@@ -228,4 +244,262 @@ def fixation_probability(*, q, M, n) -> np.ndarray:
             out[idx] = float(q_i == 1.0)
         else:
             out[idx] = _count_law(q_i, m, int(gens), 0)[m]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The Poisson chain (Suresh, Thangaraj and Khandavally, arXiv:2412.17646)
+
+lam_, s_ = sp.symbols("lambda s", positive=True)
+
+
+def derive_poisson_pgf() -> sp.Expr:
+    """E s^X for X ~ Poisson(lambda), summed by sympy: exp(lambda (s - 1)).
+
+    With X_j = n rate_j (an integer for j >= 1), X_{j+1} | X_j ~ Poisson(X_j) = the sum of X_j
+    independent Poisson(1) variables: a critical Galton-Watson process with offspring pgf
+    f(s) = exp(s - 1). Hence P(X_k = 0 | X_1) = f_{k-1}(0)^{X_1} (f_j: f iterated j times), and
+    averaging over X_1 ~ Poisson(n rate_0) with this pgf gives the exact survival
+    1 - exp(-n rate_0 (1 - f_{k-1}(0))) of :func:`poisson_survival`.
+    """
+    x = sp.Symbol("x", integer=True, nonnegative=True)
+    return sp.simplify(sp.summation(sp.exp(-lam_) * lam_**x / sp.factorial(x) * s_**x,
+                                    (x, 0, sp.oo)))
+
+
+def validate_poisson(*, n, rate0, k) -> Grid:
+    """Validate the Poisson chain (theory and :mod:`sim.discrete` share it): ``n`` >= 1 samples
+    per refit and ``k`` >= 0 refits, integers, and ``rate0`` > 0, broadcast together."""
+    return Grid(dict(n=param("n", n, lo=1, integer=True),
+                     rate0=param("rate0", rate0, lo=0, lo_open=True),
+                     k=param("k", k, lo=0, integer=True)))
+
+
+@functools.lru_cache(maxsize=8)
+def _poisson_g(k_max: int) -> np.ndarray:
+    """g_0..g_{k_max}: g_0 = 0, g_1 = 1, g_{j+1} = 1 - exp(-g_j)."""
+    g = np.zeros(k_max + 1)
+    if k_max >= 1:
+        g[1] = 1.0
+    for j in range(1, k_max):
+        g[j + 1] = -math.expm1(-g[j])
+    return g
+
+
+def poisson_survival(*, n, rate0, k) -> np.ndarray:
+    """P(rate_k > 0) for the Poisson chain refitted k times on n samples [exact].
+
+    The chain: rate_{j+1} is the mean of n draws from Poisson(rate_j) (the maximum-likelihood
+    refit), from rate_0. Once a refit sees only zeros the rate is 0 forever ("collapse").
+
+    Exactly (:func:`derive_poisson_pgf`, a critical Galton-Watson process),
+    P(rate_k > 0) = 1 - exp(-n rate_0 g_k) for k >= 1, with g_1 = 1 and g_{j+1} = 1 - exp(-g_j):
+    a closed iterated map, not only a bound; k = 0 gives 1. The map satisfies
+    1/g_{j+1} - 1/g_j = h(g_j) with h(x) = 1/(1 - e^-x) - 1/x increasing from 1/2 and at most
+    1/2 + x/12 on (0, 1], so 2/(k + 1 + (H_k - 1)/3) <= g_k <= 2/(k + 1) (H_k the harmonic
+    number; :func:`poisson_survival_bounds`): g_k ~ 2/k, and a rate seen n rate_0 times in the
+    first sample survives about n rate_0 refits, as the paper's Theorem on the Poisson model
+    states (g_k of order 1/k).
+
+    References: Suresh, Thangaraj and Khandavally, "Rate of Model Collapse in Recursive Training",
+    AISTATS 2025, arXiv:2412.17646, section 3 (Poisson and Bernoulli models).
+
+    Args:
+        n: samples per refit, an integer >= 1.
+        rate0: the initial rate, > 0.
+        k: number of refits, an integer >= 0.
+
+    Returns: float64 array of the broadcast shape.
+    """
+    b = validate_poisson(n=n, rate0=rate0, k=k).arrays
+    g = _poisson_g(int(np.max(b["k"])))[b["k"]]
+    return np.where(b["k"] == 0, 1.0, -np.expm1(-b["n"] * b["rate0"] * g))
+
+
+def poisson_survival_bounds(*, n, rate0, k) -> np.ndarray:
+    """Lower and upper bounds on :func:`poisson_survival` (trailing axis of 2) [exact bounds].
+
+    1 - exp(-n rate_0 g) at g = 2/(k + 1 + (H_k - 1)/3) and at g = 2/(k + 1), the bounds on
+    g_k derived in :func:`poisson_survival` (equal to the exact value at k = 1; k = 0 gives 1).
+    """
+    b = validate_poisson(n=n, rate0=rate0, k=k).arrays
+    k_ = b["k"].astype(np.float64)
+    harmonic = np.where(k_ > 0, sp_digamma(k_ + 1) + np.euler_gamma, 0.0)
+    lo = 2.0 / (k_ + 1 + (harmonic - 1) / 3)
+    hi = 2.0 / (k_ + 1)
+    x = b["n"] * b["rate0"]
+    out = np.stack([-np.expm1(-x * lo), -np.expm1(-x * hi)], axis=-1)
+    return np.where((b["k"] == 0)[..., None], 1.0, out)
+
+
+# --------------------------------------------------------------------------------------------
+# Second moments of the refitted law: heterozygosity, distance to the truth, support
+
+Mm, a_, b_, S_, S0_ = sp.symbols("M a b S S_0", positive=True)
+
+
+def derive_mix_heterozygosity() -> tuple[sp.Expr, sp.Expr]:
+    """One ``mix`` refit of the homozygosity S = sum_i p_i^2, by sympy; returns the coefficients
+    (rho, c) of H' = rho H + c H_0 (H = 1 - S, H_0 = 1 - sum_i p_i^2 of the truth).
+
+    Given the law q, b = M - a synthetic counts ~ Multinomial(b, q) and a real counts ~
+    Multinomial(a, p), independent: E c_i^2 = b q_i + b(b - 1) q_i^2, likewise for the real ones,
+    and the cross term 2 a b q_i p_i. Summed over i, with sum_i q_i p_i = sum_i p_i^2 in
+    expectation (E q = p: every policy is unbiased), E S' = [M + b(b-1) S + (2ab + a(a-1)) S_0]/M^2.
+    """
+    S_next = (a_ + b_ + b_ * (b_ - 1) * S_ + (2 * a_ * b_ + a_ * (a_ - 1)) * S0_) / (a_ + b_) ** 2
+    H, H0 = sp.symbols("H H_0")
+    H_next = sp.expand(1 - S_next.subs({S_: 1 - H, S0_: 1 - H0}))
+    rho, c = sp.simplify(H_next.coeff(H)), sp.simplify(H_next.coeff(H0))
+    assert sp.simplify(H_next - rho * H - c * H0) == 0
+    return rho, c
+
+
+def derive_accumulate_limit(order: int = 12) -> sp.Expr:
+    """prod_{j>=1} (1 - x^2/j^2) with x^2 = 1/M, the ``accumulate`` limit of H_n/H_0:
+    sin(pi x)/(pi x) (Euler's product for the sine), checked by sympy through its logarithm,
+    sum_j log(1 - x^2/j^2) = -sum_{k>=1} zeta(2k) x^(2k)/k, to x^``order``."""
+    x = sp.Symbol("x", positive=True)
+    limit = sp.sin(sp.pi * x) / (sp.pi * x)
+    lhs = sp.series(sp.log(limit), x, 0, order + 1).removeO()
+    rhs = -sum(sp.zeta(2 * k) * x ** (2 * k) / k for k in range(1, order // 2 + 1))
+    assert sp.simplify(sp.expand(lhs - rhs)) == 0
+    return limit.subs(x, 1 / sp.sqrt(Mm))
+
+
+def validate_moments(*, p, M, n, policy: Policy | str = "replace") -> Grid:
+    """As :func:`validate_chain` but ``n`` may also be inf (the stationary value)."""
+    grid = validate_chain(p=p, M=M, n=0, policy=policy)
+    n = param("n", n, lo=0, allow_inf=True)
+    if np.any(np.isfinite(n) & (n != np.round(n))):
+        raise ValueError(f"n must be an integer >= 0 or inf, got {n!r}")
+    return Grid(dict(M=grid["M"], n=n), grid.options)
+
+
+def _fixed_real_map(M: int, s: int, S0: float) -> tuple[np.ndarray, np.ndarray]:
+    """The affine map of (S, A, 1) over one ``fixed-real`` generation t >= 1 -> t + 1, and the
+    value at generation 1 (see :func:`heterozygosity`)."""
+    L = M + s
+    R2 = M + M * (M - 1) * S0  # E sum_i r_i^2, r ~ Multinomial(M, p)
+    T = np.array([[s * (s - 1) / L**2, 2 * s / L**2, (R2 + s) / L**2],
+                  [0.0, s / L, R2 / L],
+                  [0.0, 0.0, 1.0]])
+    return T, np.array([R2 / M**2, R2 / M, 1.0])
+
+
+def _homozygosity(p: np.ndarray, M: int, n: float, pol: Policy) -> float:
+    """E sum_i p_{n,i}^2 (see :func:`heterozygosity`)."""
+    S0 = float(np.sum(p**2))
+    H0 = 1.0 - S0
+    if n == 0:
+        return S0
+    if pol.name == "replace":
+        return 1.0 - H0 * (1.0 - 1.0 / M) ** n if np.isfinite(n) else 1.0
+    if pol.name == "accumulate":
+        if not np.isfinite(n):
+            x = math.pi / math.sqrt(M)
+            return 1.0 - H0 * math.sin(x) / x
+        j = np.arange(1, int(n) + 1, dtype=np.float64)
+        return 1.0 - H0 * float(np.prod(1.0 - 1.0 / (M * j**2)))
+    if pol.name == "mix":
+        a = int(np.rint(pol.real * M))
+        b = M - a
+        rho, c = b * (b - 1) / M**2, (2 * a * b + a * (a - 1)) / M**2
+        stationary = c * H0 / (1.0 - rho)
+        if not np.isfinite(n):
+            return 1.0 - stationary
+        return 1.0 - (stationary + (H0 - stationary) * rho**n)
+    s = int(np.rint(pol.ratio * M))
+    T, first = _fixed_real_map(M, s, S0)
+    if not np.isfinite(n):
+        A = first[1]  # the fixed point A* = R2/M is generation 1's value
+        return (T[0, 2] + T[0, 1] * A) / (1.0 - T[0, 0])
+    return float((np.linalg.matrix_power(T, int(n) - 1) @ first)[0])
+
+
+def heterozygosity(*, p, M, n, policy: Policy | str = "replace") -> np.ndarray:
+    """E[1 - sum_i p_{n,i}^2]: the expected heterozygosity (Gini-Simpson diversity) of the law
+    after n refits on M samples [exact]; n = inf gives the limit.
+
+    Every refit is unbiased (E p_n = p), and the second moments close: per generation, with
+    H_0 = 1 - sum_i p_i^2 the truth's value,
+
+    * replace: E H_{t+1} = (1 - 1/M) E H_t, so E H_n = (1 - 1/M)^n H_0 (Seddik et al., section 3,
+      fully synthetic loop); -> 0.
+    * accumulate (generation t holds t M points): E H_{t+1} = (1 - 1/(M (t+1)^2)) E H_t, so
+      E H_n = H_0 prod_{j<=n} (1 - 1/(M j^2)) -> H_0 sin(pi/sqrt M)/(pi/sqrt M)
+      (:func:`derive_accumulate_limit`): the diversity is never lost.
+    * mix (a = round(real M) fresh real points, b = M - a synthetic):
+      E H_{t+1} = b(b-1)/M^2 E H_t + (2ab + a(a-1))/M^2 H_0 (:func:`derive_mix_heterozygosity`),
+      a contraction with rate b(b-1)/M^2 to H* = (2ab + a(a-1)) H_0 / (M^2 - b(b-1)).
+    * fixed-real (a real sample r ~ Multinomial(M, p) kept, s = round(ratio M) synthetic points,
+      L = M + s; generation 1 is r/M): with S_t = E sum_i p_{t,i}^2, A_t = E sum_i r_i p_{t,i},
+      R_2 = E sum_i r_i^2 = M + M(M-1) sum_i p_i^2: A_{t+1} = (R_2 + s A_t)/L and
+      S_{t+1} = (R_2 + 2 s A_t + s + s(s-1) S_t)/L^2. A_1 = R_2/M is already the fixed point, so
+      S_t contracts at the rate s(s-1)/L^2 < 1 to S* = (R_2 (1 + 2s/M) + s)/(L^2 - s(s-1)). The
+      recursion is stable for every ratio: where Bertrand et al.'s general stability theorem asks
+      for a small enough synthetic share lambda, this model is stable for every lambda, the rate
+      s(s-1)/(M+s)^2 tending to 1 only as lambda -> inf.
+
+    References: Seddik et al., "How Bad is Training on Synthetic Data? A Statistical Analysis of
+    Language Model Collapse", COLM 2024, arXiv:2404.05090; Bertrand et al., "On the Stability of
+    Iterative Retraining of Generative Models on their Own Data", ICLR 2024, arXiv:2310.00429.
+
+    Args:
+        p: the true law, a 1-D probability vector of >= 2 states.
+        M: samples per refit (under fixed-real: the size of the kept real sample), an integer >= 1.
+        n: generation, an integer >= 0 or inf.
+        policy: ``replace``, ``accumulate``, ``Policy.mix(real)`` or ``Policy.fixed_real(ratio)``.
+
+    Returns: float64 array of the broadcast shape of (M, n).
+    """
+    grid = validate_moments(p=p, M=M, n=n, policy=policy)
+    p, b, pol = grid.options["p"], grid.arrays, grid.options["policy"]
+    out = np.empty(grid.shape)
+    for idx in np.ndindex(out.shape):
+        out[idx] = 1.0 - _homozygosity(p, int(b["M"][idx]), float(b["n"][idx]), pol)
+    return out
+
+
+def squared_distance(*, p, M, n, policy: Policy | str = "replace") -> np.ndarray:
+    """E sum_i (p_{n,i} - p_i)^2: the expected squared distance of the law after n refits to the
+    truth [exact]; n = inf gives the limit.
+
+    Every policy is unbiased (E p_n = p: the multinomial refits are martingales, and the real data
+    of ``mix`` and ``fixed-real`` are drawn from p), so the cross term is sum_i p_i^2 and
+    E sum_i (p_{n,i} - p_i)^2 = E sum_i p_{n,i}^2 - sum_i p_i^2 = H_0 - E H_n
+    (:func:`heterozygosity`). Stationary values: H_0 (replace), H_0 (1 - sin(x)/x), x = pi/sqrt M
+    (accumulate), H_0 - H* (mix, fixed-real).
+
+    References and Args: as :func:`heterozygosity`.
+
+    Returns: float64 array of the broadcast shape of (M, n).
+    """
+    grid = validate_moments(p=p, M=M, n=n, policy=policy)
+    H0 = 1.0 - float(np.sum(grid.options["p"] ** 2))
+    return H0 - heterozygosity(p=p, M=M, n=n, policy=policy)
+
+
+def expected_support(*, p, M, n, policy: Policy | str = "replace") -> np.ndarray:
+    """E #{i : p_{n,i} > 0}: the expected number of distinct symbols left after n refits [exact].
+
+    The unique-symbol count of Suresh et al. (arXiv:2412.17646, section on discrete
+    distributions). replace / mix: sum_i P(c_{n,i} > 0) by the count chain (as
+    :func:`expected_lost_mass`, truncation error below 3e-17 (n - 1) per state); accumulate and
+    fixed-real: sum_i (1 - (1 - p_i)^M) for n >= 1. n = 0: the support of p.
+
+    Args: as :func:`expected_lost_mass`. Returns: float64 array of the broadcast shape of (M, n).
+    """
+    grid = validate_chain(p=p, M=M, n=n, policy=policy)
+    p, b, pol = grid.options["p"], grid.arrays, grid.options["policy"]
+    out = np.zeros(grid.shape)
+    for idx in np.ndindex(out.shape):
+        m, gens = int(b["M"][idx]), int(b["n"][idx])
+        if gens == 0:
+            out[idx] = np.count_nonzero(p)
+        elif pol.name in ("accumulate", "fixed-real"):
+            out[idx] = np.sum(1.0 - loss_probability(q=p, M=m))
+        else:
+            a = int(np.rint(pol.real * m)) if pol.name == "mix" else 0
+            out[idx] = sum(1.0 - _count_law(float(pi), m, gens, a)[0] for pi in p if pi > 0)
     return out
