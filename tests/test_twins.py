@@ -72,16 +72,6 @@ GRIDS = {
     "discrete.heterozygosity": dict(p=[0.5, 0.3, 0.2], M=[[2], [6]], n=[1, 2, 4]),
     "discrete.squared_distance": dict(p=[0.5, 0.3, 0.2], M=[[2], [6]], n=[1, 2, 4]),
     "discrete.poisson_survival": dict(n=[[1], [4]], rate0=[0.5, 1.0, 2.0], k=3),
-    "discrete.loss_probability": dict(q=[[0.1], [0.4]], M=[2, 5, 9]),
-    "discrete.fixation_probability": dict(q=[[0.3], [0.6]], M=[2, 5, 9], n=3),
-    "discrete.expected_lost_mass": dict(p=[0.5, 0.3, 0.2], M=[[2], [6]], n=[1, 2, 4]),
-    "discrete.expected_support": dict(p=[0.5, 0.3, 0.2], M=[[2], [6]], n=[0, 2, 4],
-                                      policy="fixed-real(ratio=1)"),
-    "discrete.heterozygosity": dict(p=[0.5, 0.3, 0.2], M=[[2], [6]], n=[0, 2, 4],
-                                    policy="mix(real=0.5)"),
-    "discrete.squared_distance": dict(p=[0.5, 0.3, 0.2], M=[[2], [6]], n=[1, 2, 4],
-                                      policy="accumulate"),
-    "discrete.poisson_survival": dict(n=[[1], [4]], rate0=[0.5, 1.0, 2.0], k=3),
 }
 
 
