@@ -1,0 +1,157 @@
+"""Twins of the Zipf memorisation laws (:mod:`theory.zipf`) with a trained network as learner.
+
+The training data are drawn exactly as :mod:`sim.zipf` draws them, by its own declarations (the
+same grid-point layout and the same count samplers, so the same key gives the same counts as
+``sim.zipf``'s twin of the same name): the counts ``c_i`` of the ``T`` training queries (one or two
+sources: clean Zipf(``beta``) draws, draws of the top-``k`` law). Each query ``i`` has one answer
+``a_i``, uniform on ``answers`` tokens, drawn from the seed's key. Only the learner changes:
+instead of a memoriser that errs exactly on the unseen queries, a network (:class:`MLP` or
+:class:`Transformer`) is trained on the ``T`` samples ``(i, a_i)`` (by the count-weighted
+cross-entropy, which is the same empirical risk: :mod:`sim.neural._train`), and its error is
+computed exactly by enumerating the queries: ``sum_i p_i 1[argmax_a f(i)_a != a_i]``.
+
+What to expect, exactly: an unseen query's answer is independent of everything the network is
+trained on (its weight in the loss is 0), so the network answers it right with probability exactly
+``1 / answers``. A network that fits its training data (every seen query answered right) therefore
+has expected error ``(1 - 1/answers)`` times the memoriser's, the theory's law (for the default 256
+answers, 0.4 % below it). Where the network departs from that (too few steps, too little capacity,
+or a transformer's smoothing across queries), the difference is the network's, not the data's.
+
+Finite vocabularies only (``N = None`` raises a ValueError): the network enumerates its queries.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+import sim.zipf as sz
+from sim._engine import Run, RunOptions, Twin, sweep
+from sim._montecarlo import Estimate
+from sim.neural._models import LEARNERS, MLP, Transformer, heads
+from sim.neural._train import train
+from sim.zipf._models import _counts, _items
+from theory.domain import Grid
+
+__all__ = ["fit_error", "memorization_error", "mixed_error", "resolve_learner",
+           "tail_cut_error"]
+
+#: Streams of a seed's key beyond the data's (``fold_in``): the answers, the initialisation.
+_ANSWERS, _INIT = 0x5A5A, 0xA5A5
+
+
+def resolve_learner(learner: Any) -> MLP | Transformer:
+    """The learner configuration named by ``learner``: ``"mlp"``, ``"transformer"`` (their
+    defaults) or an :class:`MLP` / :class:`Transformer` instance."""
+    if isinstance(learner, MLP | Transformer):
+        return learner
+    if isinstance(learner, str) and learner in LEARNERS:
+        return LEARNERS[learner]()
+    raise ValueError(f"learner must be one of {', '.join(map(repr, LEARNERS))} or an "
+                     f"sim.neural.MLP / sim.neural.Transformer; got {learner!r}")
+
+
+def _one_neural(key, *, learner, L: int, plan, raw_T: int, sources: int, beta, N, Z,
+                b1, lo1, hi1, T1, b2, lo2, hi2, T2, **_layout):
+    """``[test error, training error, memoriser's error]`` of one seed (module docstring).
+
+    Training error: the fraction of the ``T`` training samples the network answers wrong."""
+    dtype = jnp.zeros(()).dtype
+    i = _items(L, dtype)
+    p = jnp.where(i <= N, i ** (-beta), 0) / Z
+    keys = jax.random.split(key, 2 * sources)  # the key use of sim.zipf: the same counts
+    counts = jnp.zeros(L, dtype)
+    for s, (b, lo, hi, T) in enumerate([(b1, lo1, hi1, T1), (b2, lo2, hi2, T2)][:sources]):
+        w = jnp.where((i >= lo) & (i <= hi) & (i <= N), i ** (-b), 0)
+        counts = counts + _counts(keys[2 * s], w, T, plan=plan, raw_T=raw_T)
+    answers = jax.random.randint(jax.random.fold_in(key, _ANSWERS), (L,), 0, learner.answers)
+    total = jnp.maximum(counts.sum(), 1)
+    weights = (counts / total)[:, None] * jax.nn.one_hot(answers, learner.answers, dtype=dtype)
+    params = train(jax.random.fold_in(key, _INIT), learner, weights)
+    _, logits = heads(params, learner, L)
+    wrong = jnp.argmax(logits, axis=-1) != answers
+    return jnp.stack([jnp.sum(jnp.where(wrong, p, 0)),
+                      jnp.sum(jnp.where(wrong, counts, 0)) / total,
+                      jnp.sum(jnp.where(counts > 0, 0, p))]).astype(dtype)
+
+
+def _point(data_point: Callable, learner) -> Callable:
+    def point(values: dict, grid: Grid, sampler: str) -> Run:
+        if values["N"] == float("inf"):
+            raise ValueError("N must be a finite integer for a trained learner (it enumerates "
+                             "its queries); N=None, an infinite vocabulary, is not simulated "
+                             "here")
+        run = data_point(values, grid, sampler)
+        static = {k: v for k, v in run.static.items() if k not in ("tail", "cap", "counts_rank")}
+        return Run({**static, "learner": learner}, run.traced)
+
+    return point
+
+
+def _sweep(data_twin: Callable, key, learner, seeds, options, kwargs) -> Estimate:
+    """Per grid point: ``[..., 0]`` test error, ``1`` training error, ``2`` memoriser's error."""
+    decl = data_twin.twin
+    learner = resolve_learner(learner)
+    names = set(inspect.signature(decl.theory).parameters)
+    unknown = sorted(set(kwargs) - names)
+    if unknown:
+        raise TypeError(f"{decl.theory.__name__}() got unexpected keyword argument(s) "
+                        f"{', '.join(unknown)}")
+    neural = Twin(theory=decl.theory, validate=decl.validate, one_seed=_one_neural,
+                  point=_point(decl.point, learner), samplers=decl.samplers)
+    return sweep(neural, key, seeds=seeds, options=options, **kwargs)
+
+
+def _neural_twin(data_twin: Callable) -> Callable:
+    decl = data_twin.twin
+    theory = decl.theory
+    signature = inspect.signature(data_twin)
+    params = list(signature.parameters.values())
+    params.insert(-2, inspect.Parameter("learner", inspect.Parameter.KEYWORD_ONLY,
+                                        default="mlp", annotation="str | MLP | Transformer"))
+    defaults = {n: p.default for n, p in inspect.signature(theory).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    required = sorted(set(inspect.signature(theory).parameters) - set(defaults))
+
+    def simulate(key: jax.Array, /, *, seeds: int, options: RunOptions | None = None,
+                 learner: str | MLP | Transformer = "mlp", **kwargs: Any) -> Estimate:
+        missing = [n for n in required if n not in kwargs]
+        if missing:
+            raise TypeError(f"{theory.__name__}() missing keyword argument(s) "
+                            f"{', '.join(missing)}")
+        return _sweep(data_twin, key, learner, seeds, options, {**defaults, **kwargs})[..., 0]
+
+    simulate.__name__ = simulate.__qualname__ = theory.__name__
+    simulate.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    simulate.__module__ = "sim.neural"
+    simulate.__doc__ = (
+        f"Twin of :func:`theory.zipf.{theory.__name__}` with a trained network as learner (same "
+        f"arguments, plus ``key``, ``seeds``, ``options`` and ``learner``); returns an "
+        f":class:`sim.Estimate`.\n\nThe training data are those of "
+        f":func:`sim.zipf.{theory.__name__}` ({inspect.cleandoc(decl.doc).splitlines()[0]}); "
+        f"the learner, ``\"mlp\"`` (:class:`sim.neural.MLP`), ``\"transformer\"`` "
+        f"(:class:`sim.neural.Transformer`) or a configured instance of either, is trained on "
+        f"them and its error computed exactly over all queries (:mod:`sim.neural._twins`). "
+        f"A network that fits its training data has expected error ``(1 - 1/answers)`` times "
+        f"the theory's. Finite ``N`` only.")
+    simulate.twin = Twin(theory=theory, validate=decl.validate, one_seed=_one_neural,
+                         point=_point(decl.point, MLP()), samplers=decl.samplers)
+    return simulate
+
+
+memorization_error = _neural_twin(sz.memorization_error)
+tail_cut_error = _neural_twin(sz.tail_cut_error)
+mixed_error = _neural_twin(sz.mixed_error)
+
+
+def fit_error(key: jax.Array, /, *, beta, T, N=None, learner: str | MLP | Transformer = "mlp",
+              seeds: int, options: RunOptions | None = None) -> Estimate:
+    """Training error of a learner trained on ``T`` clean samples (the data of
+    :func:`memorization_error`): the fraction of the training samples it answers wrong (0 when it
+    fits its training data). Args as :func:`memorization_error`."""
+    return _sweep(sz.memorization_error, key, learner, seeds, options,
+                  dict(beta=beta, T=T, N=N))[..., 1]
