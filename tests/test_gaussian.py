@@ -526,6 +526,27 @@ def test_fresh_loop_phase_diagram():
     assert np.all(aug < 10)
 
 
+def test_fixed_real_contraction_is_bertrands_rate():
+    """Augmentation loop (Bertrand et al.), MLE, no sampling bias: n_s/N is an eigenvalue of the
+    exact moment map (det(A - n_s/N I) = 0, by sympy) and the spectral radius, i.e. their rate
+    lambda/(1 + lambda) with lambda = n_s/n_r; every ratio up to 1000 contracts, the fourth-order
+    map included, for both estimators."""
+    A, _ = tg.derive_loop_map("augmentation", "mle")
+    A = A.subs(tg.lam_, 1)
+    rate = tg.ns_ / (tg.nr_ + tg.ns_)
+    assert sp.simplify((A - rate * sp.eye(2)).det()) == 0
+    ratio = np.array([0.1, 1.0, 4.0, 30.0, 1000.0])
+    rho = tg.moment_contraction(n_real=10, n_synthetic=10 * ratio, loop="augmentation",
+                                estimator="mle")
+    np.testing.assert_allclose(rho, ratio / (1 + ratio), rtol=1e-12)
+    for est in tg.ESTIMATORS:
+        for lam in (1.0, 0.5):
+            kw = dict(n_real=3, n_synthetic=np.round(3 * ratio), loop="augmentation", estimator=est,
+                      sampling_bias=lam)
+            assert np.all(tg.moment_contraction(**kw) < 1)
+            assert np.all(tg.fourth_moment_contraction(**kw) < 1)
+
+
 @SLOW
 def test_stationary_raw_sampler(key):
     kw = dict(n_real=4, n_synthetic=[0, 6], sampling_bias=0.8, loop="fresh")
@@ -566,3 +587,18 @@ def test_new_bad_input():
     assert str(Policy.fixed_real(2)) == "fixed-real(ratio=2)"
     assert tg.mean_drift(n=3, M=5, policy="fixed-real(ratio=2)") == \
         tg.mean_drift(n=3, M=5, policy=Policy.fixed_real(2.0))
+
+
+# --- the figure ----------------------------------------------------------------------------------
+
+def test_figure_registered():
+    import paper_figures.gaussian_loops  # noqa: F401  (registers the figure)
+    from paper_figures._registry import FIGURES
+    assert "gaussian_loops" in FIGURES
+
+
+@SLOW
+def test_figure_renders_at_smoke_scale(tmp_path):
+    from paper_figures.__main__ import render
+    render(["gaussian_loops"], scale="smoke", out=tmp_path, cache=tmp_path / "cache", quiet=True)
+    assert (tmp_path / "gaussian_loops.png").exists()

@@ -871,12 +871,22 @@ def _loop_map_numeric(loop: str, estimator: str):
 def moment_contraction(*, n_real, n_synthetic, sampling_bias=1.0, estimator: str = "unbiased",
                        loop: str = "fresh") -> np.ndarray:
     """Spectral radius of the loop's moment map A (:func:`derive_loop_map`) [exact]: the factor by
-    which the distance of (E sigma_t^2, E error_t) to the stationary point shrinks per generation.
-    Below 1 for every finite n_synthetic/n_real and sampling_bias <= 1 (the loop is stable in
-    mean), but it tends to 1 as the ratio grows (augmentation: about 1 - (n_r + 1 - div)/N): the
-    real data's pull, and the speed of convergence, vanish with the synthetic share (Bertrand et
-    al.'s Theorem 1 asks lambda (1 + L eps/alpha) < 1/2 for a contraction of the parameters; in
-    the Gaussian the moments contract for every ratio). 0 without synthetic data."""
+    which the distance of (E sigma_t^2, E error_t) to the stationary point shrinks per generation;
+    0 without synthetic data.
+
+    Stability of the fixed-real (augmentation) loop, Bertrand et al., "On the Stability of
+    Iterative Retraining of Generative Models on their Own Data" (ICLR 2024, arXiv:2310.00429):
+    their theorems give a sufficient condition, the synthetic-to-real ratio lambda small enough
+    against the likelihood's curvature and the first model's error, and in their idealised
+    infinite-sample Gaussian-mean example the parameter contracts at rate lambda/(1 + lambda).
+    In the Gaussian chain with finite samples the exact map gives: for the MLE and
+    sampling_bias = 1 the spectral radius is exactly n_s/(n_r + n_s) = lambda/(1 + lambda) with
+    lambda = n_s/n_r (an eigenvalue of A, det(A - n_s/N) = 0; the other is n_s (n_s - 1)/N^2),
+    slightly above it for the unbiased estimator (1 - rho about (n_r - 1)/N against n_r/N at
+    large lambda), and below 1 for every ratio and every sampling_bias <= 1, as is the
+    fourth-order map's (:func:`fourth_moment_contraction`): the loop is stable for every lambda,
+    so their condition is sufficient but not necessary here; only the speed of convergence,
+    1 - rho ~ 1/(1 + lambda), vanishes as the synthetic share grows."""
     grid = validate_loop(n_real=n_real, n_synthetic=n_synthetic, sampling_bias=sampling_bias,
                          estimator=estimator, loop=loop)
     b = grid.arrays
