@@ -1,7 +1,7 @@
 """What is kept between generations, and distributions refitted to their own samples.
 
-THEORY 2 and 3: replace vs accumulate vs accumulate-subsample (Gerstgrasser et al. 2024; Dey and
-Donoho 2024; Kazdan et al. 2024), Strong Model Collapse (Dohmatob et al., ICLR 2025), HXC's real
+Replace vs accumulate vs accumulate-subsample (Gerstgrasser et al. 2024; Dey and Donoho 2024;
+Kazdan et al. 2024), Strong Model Collapse (Dohmatob et al., ICLR 2025), HXC's real
 weighting, Shumailov et al.'s Gaussian refitting, and the Wright-Fisher chain. Lines: theory;
 markers: simulation (+-2 stderr).
 """
@@ -18,7 +18,9 @@ import theory.gaussian as TG
 import theory.regression as TR
 from paper_figures._registry import figure, pick
 from paper_figures._style import annotate_slope, colors, new_figure, sim_markers, theory_line
-from theory.policy import Policy
+from sim import Estimate
+from sim.regression._policies import rows_in_place_subsample_error
+from theory.policy import Policy, derive_subsample_weights
 
 POLICIES = ("replace", "accumulate", "accumulate-subsample")
 
@@ -32,7 +34,7 @@ def replace_vs_accumulate(run, scale):
     n_line = np.arange(0, n_max + 1)
     n_sim = np.unique(np.linspace(1, n_max, pick(scale, smoke=3, quick=10, paper=20)).astype(int))
     unit = float(TR.fixed_design_error(d=d, T=T, n=1, sigma=sigma))
-    fig, (ax, bx) = new_figure(2, width=5.2)
+    fig, (ax, bx, cx) = new_figure(3, width=5.2)
     for pol, color in zip(POLICIES, colors(3)):
         theory_line(ax, n_line, TR.fixed_design_error(d=d, T=T, n=n_line, sigma=sigma,
                                                       policy=pol), color=color, label=pol)
@@ -48,13 +50,50 @@ def replace_vs_accumulate(run, scale):
     bx.axhline(np.pi**2 / 6 / M, color="k", ls=":", lw=1, label="(pi^2/6) sigma^2/M")
     ax.set(yscale="log", xlabel="iteration n", ylabel="E ||w_n - w*||^2",
            title=f"Linear regression, fixed design: d={d}, T={T}, sigma={sigma}\n"
-                 "subsample line: leading order in d/T")
+                 "subsample: raw pool, row-cavity theory")
     bx.set(yscale="log", xlabel="generation n", ylabel="E (mu_n - mu)^2",
            title=f"Gaussian refitting (unbiased): M={M}, sigma=1\n"
                  "subsample line: leading order in 1/M")
     ax.legend(fontsize=7)
     bx.legend(fontsize=7)
+    subsample_pool_panel(cx, run, scale)
     return fig
+
+
+def subsample_pool_panel(ax, run, scale) -> None:
+    """accumulate-subsample after n fits against d/T (d = 10), in units of one fit's risk
+    sigma^2 d/(T-d-1): the raw pool of (row, label) pairs (Kazdan et al.'s loop, simulated),
+    its row-cavity theory, the leading-order form and the rows-in-place simplification it
+    shares."""
+    d, sigma = 10, 1.0
+    n = pick(scale, smoke=4, quick=20, paper=20)
+    seeds = pick(scale, smoke=32, quick=1000, paper=10000)
+    # one program per simulated T (padding every T to the largest would cost 10x at T = 32),
+    # except at smoke scale
+    groups = pick(scale, smoke=[(32, 50)], quick=[(32,), (50,), (100,), (300,)],
+                  paper=[(32,), (40,), (50,), (70,), (100,), (200,), (300,)])
+    T_line = np.unique(np.geomspace(24, 400, 120).round().astype(int))
+    unit = lambda T: sigma**2 * d / (np.asarray(T, float) - d - 1)  # noqa: E731
+    theory_line(ax, d / T_line, TR.fixed_design_error(d=d, T=T_line, n=n, sigma=sigma,
+                                                      policy="accumulate-subsample")
+                / unit(T_line), color="C0", label="row-cavity theory (raw pool)")
+    ax.plot(d / T_line, np.full(T_line.shape, derive_subsample_weights(n)[n]), "--",
+            color="C1", lw=1.2, label="leading order in d/T (rows in place)")
+    for k, Ts in enumerate(groups):
+        T = np.array(Ts)
+        kw = dict(d=d, T=T, n=n, sigma=sigma, seeds=seeds)
+        raw = run(SR.fixed_design_error, seed=11, policy="accumulate-subsample", **kw)
+        rows = run(rows_in_place_subsample_error, seed=12, **kw)
+        for est, color, marker, label in ((raw, "C0", "o", "simulated raw pool (published loop)"),
+                                          (rows, "C1", "s", "simulated rows in place")):
+            scaled = Estimate(est.mean / unit(T), est.stderr / unit(T), est.seeds)
+            sim_markers(ax, d / T, scaled, color=color, marker=marker,
+                        label=label if k == 0 else None, mfc="none" if marker == "s" else None)
+    ax.set(xscale="log", xlabel="d/T (d = 10)",
+           ylabel="E ||w_n - w*||^2 / (sigma^2 d/(T-d-1))",
+           title=f"accumulate-subsample after n = {n} fits against d/T:\n"
+                 "the raw pool repeats and drops design rows")
+    ax.legend(fontsize=7)
 
 
 @figure("policies_strong_collapse", "Strong model collapse: error against n for several p2")
@@ -186,7 +225,7 @@ def wright_fisher(run, scale):
            title=f"Fixation probability -> initial mass (M={M})")
     bx.set(xlabel="generation n", ylabel="expected lost probability mass",
            title=f"Zipf(1.5) on 50 states, M={M}: lost mass\n"
-                 "(resampling chain of THEORY 4.5: sim.zipf)")
+                 "(the resampling chain of sim.zipf)")
     ax.legend(fontsize=7)
     bx.legend(fontsize=7)
     return fig

@@ -298,3 +298,17 @@ def test_batching_does_not_change_numbers(key):
     a = sr.fixed_design_error(key, **kw)
     b = sr.fixed_design_error(key, **kw, options=RunOptions(batch_size=1))
     np.testing.assert_allclose(a.mean, b.mean, rtol=1e-12)
+
+
+def test_subsample_pool_panel_renders():
+    """The d/T panel of the policies_accumulate figure at smoke scale (no cache)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from paper_figures._cache import Runner
+    from paper_figures.policies import subsample_pool_panel
+    fig, ax = plt.subplots()
+    subsample_pool_panel(ax, Runner(None), "smoke")
+    assert len(ax.lines) >= 2 and len(ax.containers) == 2  # two lines, two sets of markers
+    plt.close(fig)
