@@ -45,8 +45,8 @@ docs: $(DOCS_STAMP)  # offline HTML in docs/_build/html; notebooks shown without
 docs-full: $(DOCS_STAMP)  # the same, executing every notebook while building
 	NB_EXECUTION_MODE=force $(PY) -m sphinx -E -b html -W --keep-going docs docs/_build/html
 
-lab: $(LAB_STAMP)  # JupyterLab on notebooks/: the percent-format .py files open as notebooks
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks \
+lab: $(LAB_STAMP)  # JupyterLab on notebooks/: the .py files open as notebooks, paired with .ipynb
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) \
 	  --ServerApp.contents_manager_class=jupytext.TextFileContentsManager \
 	  --ContentsManager.formats=ipynb,py:percent
 
