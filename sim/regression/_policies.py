@@ -92,9 +92,11 @@ def _one_fresh(key, *, n_max: int, d: int, policy: str, raw_T: int, T, sigma):
 
 
 def _pinv_solve(g: jax.Array, b: jax.Array) -> jax.Array:
-    """``pinv(G) b`` for a symmetric positive semi-definite G (d x d), by its eigendecomposition:
-    eigenvalues at most ``d eps`` times the largest count as zero (a rank-deficient G gives the
-    min-norm solution, as ``numpy.linalg.pinv`` does on the design itself)."""
+    """``pinv(G) b`` for a symmetric positive semi-definite G = A'A (d x d), by its
+    eigendecomposition: eigenvalues at most ``10 d eps`` times the largest count as zero, so a
+    rank-deficient G gives the min-norm solution pinv(A) y for b = A'y, as ``numpy.linalg.pinv``
+    does on the design A itself (float32: fits whose Gram matrix has a condition number above
+    about 1e5 are truncated too)."""
     lam, vec = jnp.linalg.eigh(g)
     cut = g.shape[0] * jnp.finfo(g.dtype).eps * 10 * jnp.max(lam)
     inv = jnp.where(lam > cut, 1.0 / jnp.where(lam > cut, lam, 1.0), 0.0)
@@ -102,7 +104,7 @@ def _pinv_solve(g: jax.Array, b: jax.Array) -> jax.Array:
 
 
 def _one_subsample(key, *, n_max: int, d: int, rows: int, T, sigma):
-    """accumulate-subsample as KAZ run it: a raw pool of (row, label) pairs.
+    """accumulate-subsample as Kazdan et al. run it: a raw pool of (row, label) pairs.
 
     The design X has ``rows`` (static) rows, the first T drawn N(0, I_d); the truth w* ~ N(0, I_d)
     (as in the published code; it matters only through fits on fewer than d distinct rows).
