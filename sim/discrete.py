@@ -23,9 +23,9 @@ from sim._montecarlo import Estimate
 from sim.sampling import Plan, counts_plan, tree_counts
 from theory.domain import Grid
 
-__all__ = ["SIM_ONLY", "entropy", "expected_lost_mass", "expected_support",
-           "fixation_probability", "heterozygosity", "loss_probability", "poisson_survival",
-           "squared_distance"]
+__all__ = ["SIM_ONLY", "curated_law", "curated_reward", "entropy", "expected_lost_mass",
+           "expected_support", "fixation_probability", "heterozygosity", "loss_probability",
+           "poisson_survival", "squared_distance"]
 
 #: Public simulators without a theory twin in :mod:`theory.discrete`, and why.
 SIM_ONLY: dict[str, str] = {
@@ -227,3 +227,93 @@ poisson_survival = twin(Twin(
     doc="""Each seed runs the chain: n Poisson(rate) draws per refit (``sampler="raw"``; by
     default their sum, one Poisson(n rate) draw), their mean the next rate, from rate0; it reports
     whether the rate after k refits is positive."""))
+
+
+#: Leaves (candidate draws) a seed of the infinite-sample curation tree may hold.
+_TREE_LEAVES = 1 << 16
+
+
+def _curation(key, *, mode: str, n_max: int, K_pad: int, M_pad: int, reps: int, p, reward, K,
+              M):
+    """The curated chain; per round 0..n_max, the mean indicator of each state among the kept
+    samples (the law) and their mean reward.
+
+    ``mode="chain"`` (finite M): each round draws M_pad x K_pad candidates from the current
+    empirical law (candidates beyond K masked from the choice, rows beyond M not counted), keeps
+    one per row with probabilities softmax(reward), and refits the law to the M kept samples.
+    ``mode="tree"`` (M = inf): ``reps`` (max(1, 256 // K^n_max)) independent trees of depth
+    n_max with K_pad (= K) children per node and leaves drawn from p; a node at level j is a kept
+    sample of round j, the choice among its K children, so level j holds reps K^(n_max - j)
+    independent draws from p_j.
+    """
+    S = p.shape[0]
+    if mode == "tree":
+        x = jax.random.categorical(jax.random.fold_in(key, 0), jnp.log(p),
+                                   shape=(reps * K_pad**n_max,))
+        levels = [x]
+        for j in range(1, n_max + 1):
+            groups = x.reshape(-1, K_pad)
+            pick = jax.random.categorical(jax.random.fold_in(key, j), reward[groups], axis=-1)
+            x = jnp.take_along_axis(groups, pick[:, None], axis=1)[:, 0]
+            levels.append(x)
+        law = jnp.stack([jnp.zeros(S, p.dtype).at[v].add(1.0) / v.size for v in levels])
+        return jnp.concatenate([law, (law @ reward)[:, None]], axis=1)
+    rows = (jnp.arange(M_pad) < M).astype(p.dtype)
+    live = jnp.arange(K_pad) < K
+
+    def step(counts, j):
+        k_draw, k_pick = jax.random.split(jax.random.fold_in(key, j))
+        cand = jax.random.categorical(k_draw, jnp.log(counts / M), shape=(M_pad, K_pad))
+        logits = jnp.where(live, reward[cand], -jnp.inf)
+        pick = jax.random.categorical(k_pick, logits, axis=-1)
+        kept = jnp.take_along_axis(cand, pick[:, None], axis=1)[:, 0]
+        counts = jnp.zeros(S, p.dtype).at[kept].add(rows)
+        return counts, counts / M
+
+    _, laws = jax.lax.scan(step, p * M, jnp.arange(1, max(n_max, 1) + 1))
+    law = jnp.concatenate([p[None], laws])[: n_max + 1]
+    return jnp.concatenate([law, (law @ reward)[:, None]], axis=1)
+
+
+def _curation_point(reward_column: bool):
+    def point(values: dict, grid: Grid, sampler: str) -> Run:
+        p, reward = grid.options["p"], grid.options["reward"]
+        if not math.isfinite(grid.max("K")):
+            raise ValueError("K must be finite for a simulation (the theory twin gives K = inf: "
+                             "the tilted law p e^r / E_p e^r)")
+        K, n = int(values["K"]), int(values["n"])
+        S = p.size
+        if math.isfinite(values["M"]):
+            static = dict(mode="chain", n_max=bucket(max(grid.max("n"), 1)),
+                          K_pad=bucket(grid.max("K"), minimum=1),
+                          M_pad=bucket(np.max(grid["M"][np.isfinite(grid["M"])])), reps=0)
+        else:
+            n_max = int(grid.max("n"))
+            leaves = K**n_max
+            if leaves > _TREE_LEAVES:
+                raise ValueError(f"K^n must be at most {_TREE_LEAVES} for a simulation with "
+                                 f"M = inf (a tree of K^n candidate draws per sample), got "
+                                 f"K={K}, n={n_max}")
+            static = dict(mode="tree", n_max=n_max, K_pad=K, M_pad=0,
+                          reps=max(1, 256 // leaves))
+        traced = dict(p=p, reward=reward, K=float(K),
+                      M=float(values["M"]) if math.isfinite(values["M"]) else 0.0)
+        return Run(static, traced, read=(n, S) if reward_column else (n, slice(0, S)))
+
+    return point
+
+
+_CURATION_DOC = """Each seed runs the raw loop: every kept sample is one of K candidates drawn
+from the current law, chosen with probability softmax(reward). Finite M: M kept samples per
+round, the next law their empirical law (Wright-Fisher with selection). M = inf: a tree of
+candidate draws (K^n leaves from p, at most 2^16), each level the samples kept in one round,
+which are exact independent draws from the infinite-sample law of that round. Finite K only
+(a ValueError for K = inf)."""
+
+curated_law = twin(Twin(theory=TD.curated_law, validate=TD.validate_curation,
+                        one_seed=_curation, point=_curation_point(False),
+                        doc=_CURATION_DOC + "\nReports the law (trailing axis: the states)."))
+
+curated_reward = twin(Twin(theory=TD.curated_reward, validate=TD.validate_curation,
+                           one_seed=_curation, point=_curation_point(True),
+                           doc=_CURATION_DOC + "\nReports the mean reward of the kept samples."))

@@ -370,3 +370,84 @@ def test_moments_bad_input(key):
         td.heterozygosity(p=P4, M=0, n=1)
     with pytest.raises(ValueError, match=r"^n must be finite for a simulation"):
         sd.heterozygosity(key, p=P4, M=5, n=[1, np.inf], seeds=4)
+
+
+# ------------------------------------------------------------------------ curation by a reward
+
+R4 = np.array([0.0, 1.0, -2.0, 3.0])
+
+
+def _curate_by_enumeration(p, reward, K):
+    """P(keep state i): the average over the multinomial counts c of the K candidates of
+    c_i e^r_i / sum_j c_j e^r_j (exhaustive)."""
+    w = np.exp(reward - reward.max())
+    return sum(prob * c * w / np.sum(c * w) for c, prob in _multinomial(K, p))
+
+
+@pytest.mark.parametrize("reward", [R4, np.array([0.0, 30.0, -40.0, 3.0]), -R4 - 100],
+                         ids=["moderate", "span-70", "negative"])
+def test_curation_one_round_by_enumeration(reward):
+    for K in (1, 2, 3, 6, 11):
+        law = td.curated_law(p=P4, reward=reward, K=K, n=1)
+        np.testing.assert_allclose(law, _curate_by_enumeration(P4, reward, K), rtol=1e-12,
+                                   atol=1e-15)
+        assert law.sum() == pytest.approx(1.0, abs=1e-14)
+
+
+def test_curation_invariances():
+    n = np.array([0, 1, 4])
+    np.testing.assert_allclose(td.curated_law(p=P4, reward=R4, K=1, n=n), np.tile(P4, (3, 1)),
+                               rtol=1e-15)  # K = 1: no selection
+    np.testing.assert_allclose(td.curated_law(p=P4, reward=R4 + 7.5, K=3, n=n),
+                               td.curated_law(p=P4, reward=R4, K=3, n=n), rtol=1e-13)
+    tilt = P4 * np.exp(np.outer(n, R4))
+    np.testing.assert_allclose(td.curated_law(p=P4, reward=R4, K=np.inf, n=n),
+                               tilt / tilt.sum(axis=1, keepdims=True), rtol=1e-13)
+    big = td.curated_law(p=P4, reward=R4, K=4000, n=1)  # K -> inf: the tilted law, O(1/K)
+    assert np.abs(big - tilt[1] / tilt[1].sum()).max() < 2e-3
+    K = np.array([1, 2, 4, 16, np.inf])
+    rounds = np.arange(0, 8)[:, None]
+    rew = td.curated_reward(p=P4, reward=R4, K=K, n=rounds)
+    assert np.all(np.diff(rew, axis=0)[:, 1:] > 0) and np.all(np.diff(rew, axis=1)[1:] > 0)
+    assert rew[-1, -1] == pytest.approx(3.0, abs=1e-2)  # concentrates on the best state
+    # one kept sample (M = 1) fixes the law after the first round: E p_n = E p_1
+    two = dict(p=[0.7, 0.3], reward=[0.0, 1.0], K=4)
+    np.testing.assert_allclose(td.curated_law(**two, n=[1, 2, 6], M=1),
+                               np.tile(td.curated_law(**two, n=1), (3, 1)), rtol=1e-12)
+    # n = 1 with finite M is the infinite-sample law, for any number of states
+    np.testing.assert_allclose(td.curated_law(p=P4, reward=R4, K=3, n=1, M=5),
+                               td.curated_law(p=P4, reward=R4, K=3, n=1), rtol=1e-15)
+
+
+def test_curation_infinite_sample_matches_simulation(key):
+    """M = inf: the tree of candidate draws (exact draws of every round's law)."""
+    kw = dict(p=P4, reward=R4, K=np.array([[2], [4]]), n=[0, 1, 3])
+    _close(sd.curated_law(key, **kw, seeds=2000), td.curated_law(**kw))
+    _close(sd.curated_reward(key, **kw, seeds=2000), td.curated_reward(**kw))
+
+
+def test_curation_finite_sample_matches_simulation(key):
+    """Finite M: Wright-Fisher with selection, exact for two states (18 points, M = 1 and
+    n = 1 included); n = 1 with four states."""
+    kw = dict(p=[0.7, 0.3], reward=[0.0, 1.0], K=np.array([[1], [2], [4]]), n=[1, 2, 5],
+              M=np.array([[[1]], [[10]]]))
+    _close(sd.curated_law(key, **kw, seeds=3000), td.curated_law(**kw))
+    kw = dict(p=P4, reward=R4, K=3, n=1, M=[2, 6])
+    _close(sd.curated_reward(key, **kw, seeds=3000), td.curated_reward(**kw))
+
+
+def test_curation_bad_input(key):
+    with pytest.raises(ValueError, match=r"^reward must be a finite real vector"):
+        td.curated_law(p=P4, reward=[0.0, 1.0, np.inf, 2.0], K=2, n=1)
+    with pytest.raises(ValueError, match=r"^reward must be a finite real vector"):
+        td.curated_reward(p=P4, reward=[0.0, 1.0], K=2, n=1)
+    with pytest.raises(ValueError, match=r"^K must be a real number >= 1"):
+        td.curated_law(p=P4, reward=R4, K=0, n=1)
+    with pytest.raises(ValueError, match=r"^K must be an integer >= 1 or inf"):
+        td.curated_law(p=P4, reward=R4, K=2.5, n=1)
+    with pytest.raises(ValueError, match=r"^M must be inf"):
+        td.curated_law(p=P4, reward=R4, K=2, n=2, M=10)
+    with pytest.raises(ValueError, match=r"^K must be finite for a simulation"):
+        sd.curated_law(key, p=P4, reward=R4, K=np.inf, n=1, seeds=4)
+    with pytest.raises(ValueError, match=r"^K\^n must be at most"):
+        sd.curated_law(key, p=P4, reward=R4, K=16, n=5, seeds=4)

@@ -25,11 +25,13 @@ a reward (Ferbach et al., NeurIPS 2024, arXiv:2407.09499).
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 import numpy as np
 import sympy as sp
 from scipy import sparse
+from scipy.integrate import quad_vec
 from scipy.special import digamma as sp_digamma
 from scipy.stats import binom
 
@@ -37,10 +39,11 @@ from theory._symbolic import numeric
 from theory.domain import Grid, broadcast, param
 from theory.policy import Policy, as_policy
 
-__all__ = ["DISCRETE_POLICIES", "THEORY_ONLY", "derive_accumulate_limit", "derive_loss_probability",
-           "derive_mix_heterozygosity", "derive_poisson_pgf", "expected_lost_mass",
-           "expected_support", "fixation_probability", "heterozygosity", "loss_probability",
-           "poisson_survival", "poisson_survival_bounds", "squared_distance", "validate_chain",
+__all__ = ["DISCRETE_POLICIES", "THEORY_ONLY", "curated_law", "curated_reward",
+           "derive_accumulate_limit", "derive_loss_probability", "derive_mix_heterozygosity",
+           "derive_poisson_pgf", "expected_lost_mass", "expected_support",
+           "fixation_probability", "heterozygosity", "loss_probability", "poisson_survival",
+           "poisson_survival_bounds", "squared_distance", "validate_chain", "validate_curation",
            "validate_fixation", "validate_loss", "validate_moments", "validate_poisson"]
 
 DISCRETE_POLICIES = ("replace", "accumulate", "mix", "fixed-real")
@@ -503,3 +506,147 @@ def expected_support(*, p, M, n, policy: Policy | str = "replace") -> np.ndarray
             a = int(np.rint(pol.real * m)) if pol.name == "mix" else 0
             out[idx] = sum(1.0 - _count_law(float(pi), m, gens, a)[0] for pi in p if pi > 0)
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Curation by a reward (Ferbach et al., arXiv:2407.09499)
+
+
+def validate_curation(*, p, reward, K, n, M=np.inf) -> Grid:
+    """Validate the curated chain (theory and :mod:`sim.discrete` share it): ``K`` an integer
+    >= 1 or inf, ``n`` an integer >= 0, ``M`` an integer >= 1 or inf, broadcast together;
+    options ``p`` (a 1-D probability vector of >= 2 states) and ``reward`` (finite reals, one per
+    state)."""
+    p = validate_chain(p=p, M=1, n=0).options["p"]
+    try:
+        r = np.asarray(reward, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"reward must be a finite real vector with one entry per state, got "
+                         f"{reward!r}") from exc
+    if r.shape != p.shape or not np.all(np.isfinite(r)):
+        raise ValueError(f"reward must be a finite real vector with one entry per state "
+                         f"({p.size}), got {reward!r}")
+    if np.ptp(r[p > 0]) > 700:
+        raise ValueError(f"reward must span at most 700 over the states of positive mass (the "
+                         f"weights exp(reward) would underflow), got a span of "
+                         f"{np.ptp(r[p > 0]):g}")
+    arrays = dict(K=param("K", K, lo=1, allow_inf=True), n=param("n", n, lo=0, integer=True),
+                  M=param("M", M, lo=1, allow_inf=True))
+    for name in ("K", "M"):
+        v = arrays[name]
+        if np.any(np.isfinite(v) & (v != np.round(v))):
+            raise ValueError(f"{name} must be an integer >= 1 or inf, got {v!r}")
+    return Grid(arrays, dict(p=p, reward=r))
+
+
+def _curate(p: np.ndarray, reward: np.ndarray, K: float) -> np.ndarray:
+    """One round of curation with an infinite retraining sample (see :func:`curated_law`)."""
+    if K == 1:
+        return p.copy()
+    on = p > 0
+    w = np.zeros_like(p)
+    w[on] = np.exp(reward[on] - reward[on].max())
+    if not np.isfinite(K):
+        return p * w / np.sum(p * w)
+    q, v = p[on], w[on]
+
+    def integrand(t: float) -> np.ndarray:  # s = e^t, ds = e^t dt
+        e = np.exp(-v * math.exp(t))
+        return K * q * v * e * np.sum(q * e) ** (K - 1) * math.exp(t)
+
+    # The integrand's scales are 1/v_j and 1/(K E v); below s0 it is K q v (1 + O(s0)), beyond
+    # s1 every term is below e^-80 of its peak.
+    s0 = 1e-18 / (K * v.max())
+    s1 = 80.0 / (v.min() * (K - 1) + v.min())
+    marks = np.log(np.concatenate([1.0 / v, [1.0 / (K * np.sum(q * v))]]))
+    edges = np.unique(np.clip(np.concatenate([[math.log(s0), math.log(s1)], marks]),
+                              math.log(s0), math.log(s1)))
+    total = K * q * v * s0
+    for lo, hi in itertools.pairwise(edges):
+        total = total + quad_vec(integrand, lo, hi, epsabs=1e-17, epsrel=1e-13)[0]
+    out = np.zeros_like(p)
+    out[on] = total
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _curated_path(p: tuple, reward: tuple, K: float, n: int) -> np.ndarray:
+    """Laws 0..n of the curated chain with an infinite retraining sample."""
+    laws = [np.array(p)]
+    for _ in range(n):
+        laws.append(_curate(laws[-1], np.array(reward), K))
+    return np.array(laws)
+
+
+def _curated_counts(p: np.ndarray, reward: np.ndarray, K: float, n: int, M: int) -> np.ndarray:
+    """E p_n for two states and M samples per round: the count chain c -> Binomial(M, f(c/M))
+    with f the first coordinate of one curation round."""
+    c = np.arange(M + 1)
+    f = np.array([_curate(np.array([x, 1 - x]), reward, K)[0] for x in c / M])
+    kernel = binom.pmf(c[None, :], M, f[:, None])
+    law = binom.pmf(c, M, _curate(p, reward, K)[0])
+    for _ in range(n - 1):
+        law = law @ kernel
+    mean = law @ c / M
+    return np.array([mean, 1 - mean])
+
+
+def curated_law(*, p, reward, K, n, M=np.inf) -> np.ndarray:
+    """E p_n: the law after n rounds of curation by a reward (trailing axis: the states) [exact].
+
+    A round draws K candidates from the current law and keeps one, candidate j with probability
+    exp(r(x_j)) / sum_l exp(r(x_l)) (a Bradley-Terry / Luce choice); the next law is fitted to M
+    kept samples (M = inf: the law of one kept sample). With an infinite sample, one round maps p
+    to (derived here, by averaging over the other K - 1 candidates and writing
+    1/a = int_0^inf e^(-a s) ds)
+
+        p'_i = K p_i w_i int_0^inf e^(-w_i s) phi(s)^(K-1) ds,   phi(s) = sum_j p_j e^(-w_j s),
+
+    w = exp(r) (shift-invariant; the integrals by adaptive quadrature in log s, split at the
+    scales 1/w_j, relative error ~1e-13; rewards may span up to 700 nats).
+    K = 1 leaves p unchanged; K -> inf gives p e^r / E_p e^r (the K = inf case), Ferbach et
+    al.'s limit; the expected reward increases every round and the law concentrates on the
+    states of maximal reward (their Theorem 2.1).
+
+    Finite M: E p_1 = p' for every M; after more rounds the refits' noise (Wright-Fisher drift
+    with selection) changes E p_n. It is computed exactly for two states (the count chain
+    c_{t+1} ~ Binomial(M, f(c_t/M)), dense, M <= 5000); for more states and n >= 2 it has no
+    closed form (a ValueError; :func:`sim.discrete.curated_law` simulates it).
+
+    References: Ferbach, Bertrand, Bose and Gidel, "Self-Consuming Generative Models with Curated
+    Data Provably Optimize Human Preferences", NeurIPS 2024, arXiv:2407.09499, section 2.
+
+    Args:
+        p: the initial law, a 1-D probability vector of >= 2 states.
+        reward: one finite real reward per state (negative allowed).
+        K: candidates per kept sample, an integer >= 1 or inf.
+        n: rounds, an integer >= 0.
+        M: kept samples per round, an integer >= 1 or inf (default).
+
+    Returns: float64 array of the broadcast shape of (K, n, M) plus a trailing axis of len(p).
+    """
+    grid = validate_curation(p=p, reward=reward, K=K, n=n, M=M)
+    p, r, b = grid.options["p"], grid.options["reward"], grid.arrays
+    out = np.empty(grid.shape + p.shape)
+    for idx in np.ndindex(grid.shape):
+        K_, n_, M_ = float(b["K"][idx]), int(b["n"][idx]), float(b["M"][idx])
+        if not np.isfinite(M_) or n_ <= 1:
+            out[idx] = _curated_path(tuple(p), tuple(r), K_, n_)[n_]
+        elif p.size == 2 and M_ <= 5000:
+            out[idx] = _curated_counts(p, r, K_, n_, int(M_))
+        else:
+            raise ValueError(f"M must be inf (or <= 5000 with two states) for the theory of "
+                             f"curated_law after n >= 2 rounds, got M={M_:g} with {p.size} "
+                             f"states; sim.discrete.curated_law simulates it")
+    return out
+
+
+def curated_reward(*, p, reward, K, n, M=np.inf) -> np.ndarray:
+    """E sum_i p_{n,i} r_i: the expected reward after n rounds of curation [exact].
+
+    See :func:`curated_law` (same arguments and regimes); increasing in n at M = inf.
+
+    Returns: float64 array of the broadcast shape of (K, n, M).
+    """
+    law = curated_law(p=p, reward=reward, K=K, n=n, M=M)
+    return law @ validate_curation(p=p, reward=reward, K=1, n=0).options["reward"]
