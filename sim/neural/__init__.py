@@ -4,6 +4,7 @@ names and keyword arguments, plus ``key``, ``seeds``, ``options`` and ``learner`
 samplers of language models (top-k, top-p, temperature), and the loop in which trained generators
 decode the next generation's training data."""
 
+from sim.neural._decode import Decoding
 from sim.neural._models import MLP, Transformer
 from sim.neural._twins import (
     fit_error,
@@ -16,6 +17,7 @@ from sim.neural._twins import (
 __all__ = [
     "MLP",
     "SIM_ONLY",
+    "Decoding",
     "Transformer",
     "fit_error",
     "memorization_error",

@@ -20,15 +20,31 @@ Both are trained in float32 (whatever the caller's x64 setting) with matmuls at 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 
+from theory.domain import param
+
 __all__ = ["MLP", "Transformer"]
 
 F32 = jnp.float32
+
+
+def _check(cfg) -> None:
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if f.name == "lr":
+            param("lr", value, lo=0, lo_open=True)
+        else:
+            lo = 2 if f.name == "answers" else 1
+            object.__setattr__(cfg, f.name, int(param(f.name, value, lo=lo, integer=True)))
+    if isinstance(cfg, Transformer) and cfg.d_model % cfg.heads:
+        raise ValueError(f"d_model must be a multiple of heads, got d_model={cfg.d_model} and "
+                         f"heads={cfg.heads}")
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,9 @@ class MLP:
 
     name = "mlp"
 
+    def __post_init__(self) -> None:
+        _check(self)
+
 
 @dataclass(frozen=True)
 class Transformer:
@@ -67,8 +86,12 @@ class Transformer:
 
     name = "transformer"
 
+    def __post_init__(self) -> None:
+        _check(self)
+
 
 LEARNERS = {"mlp": MLP, "transformer": Transformer}
+
 
 
 def _dense(key, fan_in: int, fan_out: int) -> dict:
@@ -106,9 +129,6 @@ def _ln(d: int) -> dict:
 
 
 def init_transformer(key, cfg: Transformer, L: int) -> dict:
-    if cfg.d_model % cfg.heads:
-        raise ValueError(f"d_model must be a multiple of heads, got d_model={cfg.d_model} and "
-                         f"heads={cfg.heads}")
     d, vocab = cfg.d_model, L + cfg.answers + 1
     keys = jax.random.split(key, 3 + 4 * cfg.layers)
     blocks = []

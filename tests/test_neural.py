@@ -1,0 +1,157 @@
+"""Trained learners in the Zipf memorisation loops (sim.neural) and the decoding samplers.
+
+Statistical checks use a fixed key and |mean - expected| <= Z * stderr with Z = 4. The expected
+error of a network that fits its training data is exactly (1 - 1/answers) times the memoriser's
+(an unseen query's answer is uniform and independent of the training data, so it is guessed right
+with probability 1/answers; sim/neural/_twins.py), which is what the agreement tests compare with.
+"""
+
+import dataclasses
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+import sim.neural as sn
+import sim.zipf as sz
+import theory.zipf as tz
+from sim import RunOptions
+from sim.neural import _decode as dec
+from sim.neural._twins import _sweep
+
+Z = 4.0
+#: A chi-square test passes when its p-value is above this (fixed key: deterministic).
+P_MIN = 1e-4
+
+
+def _expected(theory, learner):
+    return np.asarray(theory) * (1 - 1 / learner.answers)
+
+
+def test_mlp_fits_and_follows_the_memorisation_law(key):
+    """N = 128, T from 1 to 512 (most of the mass seen at the end, a single sample at the
+    start): the trained MLP fits every training sample and its exact error agrees with the law;
+    the tail-cut twin (the same program) too."""
+    mlp = sn.MLP()
+    T = np.array([1, 8, 64, 512])
+    est = _sweep(sz.memorization_error, key, mlp, 16, None, dict(beta=1.5, T=T, N=128))
+    np.testing.assert_array_equal(est.mean[:, 1], 0.0)  # training error: every sample fitted
+    expected = _expected(tz.memorization_error(beta=1.5, T=T, N=128), mlp)
+    assert np.all(np.abs(est[:, 0].z(expected)) <= Z), est[:, 0].z(expected)
+    cut = sn.tail_cut_error(key, beta=1.5, T=T, k=16, N=128, seeds=16)
+    expected = _expected(tz.tail_cut_error(beta=1.5, T=T, k=16, N=128), mlp)
+    assert np.all(np.abs(cut.z(expected)) <= Z), cut.z(expected)
+
+
+def test_mlp_mixed(key):
+    """The clean share pi: the trained twin agrees with the law."""
+    kw = dict(beta=1.5, T=np.array([20, 400]), k=8, pi=0.3, N=64)
+    expected = _expected(tz.mixed_error(**kw), sn.MLP())
+    est = sn.mixed_error(key, **kw, seeds=16)
+    assert np.all(np.abs(est.z(expected)) <= Z), est.z(expected)
+
+
+def test_the_test_can_fail_and_batching(key):
+    """An MLP trained for 5 steps does not fit its data and is far from the law (so the
+    agreement tests have power). Same key, same numbers; one seed per chunk (a loop of single
+    seeds) equals the vmapped batch; the counts are sim.zipf's (the memoriser's error, read from
+    the same seeds, equals sim.zipf's twin)."""
+    weak = dataclasses.replace(sn.MLP(), steps=5)
+    kw = dict(beta=1.5, T=400, N=64)
+    under = _sweep(sz.memorization_error, key, weak, 16, None, kw)
+    good = _expected(tz.memorization_error(**kw), weak)
+    assert under.mean[1] > 0.01  # it misses training samples
+    assert under[0].z(good) > 8, under[0].z(good)
+    again = sn.memorization_error(key, **kw, seeds=16, learner=weak)
+    assert again.mean == under.mean[0] and again.stderr == under.stderr[0]
+    loop = _sweep(sz.memorization_error, key, weak, 16, RunOptions(batch_size=1), kw)
+    np.testing.assert_array_equal(loop.mean, under.mean)
+    np.testing.assert_array_equal(loop.stderr, under.stderr)
+    memo = sz.memorization_error(key, **kw, seeds=16)
+    np.testing.assert_allclose(under.mean[2], memo.mean, rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_transformer_follows_the_memorisation_law(key):
+    tr = sn.Transformer()
+    T = np.array([2, 30, 300])
+    est = _sweep(sz.memorization_error, key, tr, 16, None, dict(beta=1.5, T=T, N=128))
+    np.testing.assert_array_equal(est.mean[:, 1], 0.0)
+    expected = _expected(tz.memorization_error(beta=1.5, T=T, N=128), tr)
+    assert np.all(np.abs(est[:, 0].z(expected)) <= Z), est[:, 0].z(expected)
+
+
+@pytest.mark.slow
+def test_transformer_fits_small(key):
+    """The transformer language model fits its training data (N = 32, few seeds)."""
+    est = sn.fit_error(key, beta=1.5, T=np.array([3, 40]), N=32, seeds=2, learner="transformer")
+    np.testing.assert_array_equal(est.mean, 0.0)
+
+
+def test_bad_input(key):
+    with pytest.raises(ValueError, match=r"^learner must be one of 'mlp', 'transformer'"):
+        sn.memorization_error(key, beta=1.5, T=10, N=32, seeds=2, learner="cnn")
+    with pytest.raises(ValueError, match=r"^N must be a finite integer for a trained learner"):
+        sn.memorization_error(key, beta=1.5, T=10, seeds=2)
+    with pytest.raises(ValueError, match=r"^beta must"):
+        sn.memorization_error(key, beta=0.5, T=10, N=32, seeds=2)
+    with pytest.raises(TypeError, match=r"^tail_cut_error\(\) missing keyword"):
+        sn.tail_cut_error(key, beta=1.5, T=10, N=32, seeds=2)
+    with pytest.raises(ValueError, match=r"^steps must"):
+        sn.MLP(steps=0)
+    with pytest.raises(ValueError, match=r"^lr must"):
+        sn.Transformer(lr=-1.0)
+    with pytest.raises(ValueError, match=r"^d_model must be a multiple of heads"):
+        sn.Transformer(d_model=30, heads=4)
+    z = jnp.zeros(5)
+    for bad in (0.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match=r"^top_p must be a real number in \(0, 1\]"):
+            dec.top_p_logits(z, bad)
+    for bad in (0, -1, 2.5):
+        with pytest.raises(ValueError, match=r"^top_k must be an integer >= 1"):
+            dec.top_k_logits(z, bad)
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match=r"^temperature must be a real number > 0"):
+            sn.Decoding(temperature=bad)
+    with pytest.raises(ValueError, match=r"^top_p must"):
+        sn.Decoding(top_p=0.0)
+
+
+# --------------------------------------------------------------------------- decoding
+LOGITS = np.log(np.array([0.30, 0.22, 0.16, 0.11, 0.08, 0.06, 0.04, 0.02, 0.007, 0.003]))
+
+
+def _law(decoding: "sn.Decoding") -> np.ndarray:
+    """The decoded law, computed independently in NumPy from its definition."""
+    q = np.exp(LOGITS / decoding.temperature)
+    q /= q.sum()
+    order = np.argsort(-q, kind="stable")
+    keep = np.ones(q.size, bool)
+    if decoding.top_k is not None:
+        keep[order[decoding.top_k:]] = False
+        q = np.where(keep, q, 0) / np.where(keep, q, 0).sum()
+    if decoding.top_p is not None:
+        above = np.cumsum(q[order]) - q[order]
+        keep[order[above >= decoding.top_p]] = False
+        q = np.where(keep, q, 0) / np.where(keep, q, 0).sum()
+    return q
+
+
+@pytest.mark.parametrize("decoding", [
+    sn.Decoding(top_k=3), sn.Decoding(top_p=0.7), sn.Decoding(top_p=1.0), sn.Decoding(top_k=1),
+    sn.Decoding(temperature=0.5), sn.Decoding(temperature=2.0, top_k=5, top_p=0.8)],
+    ids=str)
+def test_decoding_draws_the_decoded_law(key, decoding):
+    """Chi-square goodness of fit (20000 draws, fixed key, p-value > P_MIN) on the support, and
+    no draw outside it."""
+    draws = np.asarray(dec.sample(key, jnp.asarray(LOGITS), decoding, shape=(20000,)))
+    law = _law(decoding)
+    counts = np.bincount(draws, minlength=law.size)
+    assert np.all(counts[law == 0] == 0)
+    support = law > 0
+    if support.sum() == 1:
+        assert counts[support][0] == draws.size
+        return
+    chi2 = stats.chisquare(counts[support], draws.size * law[support])
+    assert chi2.pvalue > P_MIN, (chi2, counts, law)
