@@ -162,6 +162,33 @@ def test_twins_broadcast_like_theory(name):
     assert np.all(np.isfinite(est.mean))
 
 
+#: Trained-learner twins of theory.zipf (sim.neural): the theory's keyword parameters, then the
+#: sim-only ``learner`` option, then ``seeds`` and ``options``; a 2-D grid each.
+NEURAL_GRIDS = {
+    "memorization_error": dict(T=[[2], [9]], beta=[1.2, 1.5, 2.0], N=16),
+    "tail_cut_error": dict(T=[[2], [9]], beta=[1.2, 1.5, 2.0], k=4, N=16),
+    "mixed_error": dict(T=[[2], [9]], beta=[1.2, 1.5, 2.0], k=4, pi=0.5, N=16),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEURAL_GRIDS))
+def test_neural_twins_match_theory_zipf(name):
+    import sim.neural as sn
+    import theory.zipf as tz
+    theory, twin = getattr(tz, name), getattr(sn, name)
+    assert name in sn.__all__ and twin.twin.theory is theory
+    params = list(inspect.signature(twin).parameters.values())
+    assert params[0].name == "key" and params[0].kind is inspect.Parameter.POSITIONAL_ONLY
+    assert [(p.name, p.default) for p in params[-3:]] == \
+        [("learner", "mlp"), ("seeds", inspect.Parameter.empty), ("options", None)]
+    theirs = list(inspect.signature(theory).parameters.values())
+    assert [(p.name, p.default) for p in params[1:-3]] == [(p.name, p.default) for p in theirs]
+    expected = theory(**NEURAL_GRIDS[name])
+    est = twin(jax.random.key(0), **NEURAL_GRIDS[name], seeds=2, learner=sn.MLP(steps=2))
+    assert isinstance(est, Estimate) and est.shape == expected.shape
+    assert np.all(np.isfinite(est.mean))
+
+
 def test_options_are_one_object():
     import sim.gaussian as sg
     with pytest.raises(ValueError, match=r"^options must be a sim.RunOptions"):
