@@ -467,7 +467,7 @@ def test_stationary_matches_simulation(key, loop, estimator):
     kw = dict(n_real=[3, 8], n_synthetic=[[0], [4], [20]], sampling_bias=0.7, loop=loop,
               estimator=estimator)
     for name in ("stationary_mean_error", "stationary_variance", "stationary_fit_error"):
-        est = getattr(sg, name)(key, **kw, seeds=4000)
+        est = getattr(sg, name)(key, **kw, seeds=1500)
         assert np.all(np.abs(est.z(getattr(tg, name)(**kw))) < Z), (loop, name, est)
 
 
