@@ -6,7 +6,16 @@ and a variance to M samples and is the next sampling law. ``estimator`` is ``"un
 (divisor M - 1, SHU's theory) or ``"mle"`` (divisor M, SHU's released code and KAZ). What the fit
 sees is set by the data policy (:mod:`theory.policy`): ``replace`` (the M new samples only),
 ``accumulate`` (all samples so far), ``mix`` (a share ``real`` of the M samples fresh from the
-truth).
+truth), ``accumulate-subsample`` (M points drawn without replacement from the pool of all points
+so far; Kazdan et al., "Collapse or Thrive?", arXiv:2410.16713) and ``fixed-real`` (one real
+sample kept, plus ratio times as many synthetic points; Bertrand et al., arXiv:2310.00429).
+``sampling_bias`` (Alemohammad et al., "Self-Consuming Generative Models Go MAD",
+arXiv:2307.01850, their lambda) draws every synthetic point from N(mu_i, sampling_bias
+sigma_i^2). The same chain in dimension d (mean and full covariance refitted):
+:func:`mean_sq_error`, :func:`covariance_ratio`, :func:`covariance_sq_error`. Loops run to
+stationarity with real data in every generation (MAD's fresh data loop, the synthetic
+augmentation loop): :func:`stationary_mean_error`, :func:`stationary_variance`,
+:func:`stationary_fit_error`, :func:`effective_sample_size`.
 
 Under ``replace``, sigma_n^2 = sigma^2 prod_i S_i with S_i iid chi2_{M-1}/div: E sigma_n^2 is
 constant for the unbiased estimator while sigma_n^2 -> 0 almost surely (E log S_i < 0), so the mean
@@ -617,7 +626,9 @@ def mean_sq_error(*, d, n, M, sigma=1.0, estimator: str = "unbiased",
     squares is of the variances), starting from 0 and Sigma. So every moment is a multiple of
     Sigma with the 1-D recursion's coefficient: for a general Sigma, E ||mu_n - mu||^2 =
     D_n tr Sigma and E Sigma_n = V_n Sigma (D_n, V_n the 1-D values at sigma = 1). Only tr Sigma
-    enters, so the isotropic Sigma = sigma^2 I loses nothing.
+    enters, so the isotropic Sigma = sigma^2 I loses nothing. The fourth moments do not reduce
+    to the 1-D chain: E ||Sigma_n - Sigma||_F^2 has a (tr Sigma)^2 cross term
+    (:func:`covariance_sq_error`).
 
     Args:
         d: dimension, integer >= 1; M >= d + 1; the rest as :func:`variance_after`.
