@@ -451,3 +451,21 @@ def test_curation_bad_input(key):
         sd.curated_law(key, p=P4, reward=R4, K=np.inf, n=1, seeds=4)
     with pytest.raises(ValueError, match=r"^K\^n must be at most"):
         sd.curated_law(key, p=P4, reward=R4, K=16, n=5, seeds=4)
+
+
+# ---------------------------------------------------------------------------------- the figure
+
+
+def test_figure_registered():
+    import paper_figures.discrete_loops  # noqa: F401  (registers the figure)
+    from paper_figures._registry import FIGURES
+
+    assert "discrete_loops" in FIGURES
+
+
+@pytest.mark.slow
+def test_figure_renders_at_smoke_scale(tmp_path):
+    from paper_figures.__main__ import render
+
+    render(["discrete_loops"], scale="smoke", out=tmp_path, cache=tmp_path / "cache", quiet=True)
+    assert (tmp_path / "discrete_loops.png").exists()
