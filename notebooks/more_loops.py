@@ -94,3 +94,24 @@ het = dict(n=5, alpha=[1.5] * 4, theta0=[0.85, 0.05, 0.05, 0.05])
 print("heterozygosity (sample):", np.round(TB.heterozygosity_after(t=[0, 1, 10], **het), 4),
       " simulated", np.round(SB.heterozygosity_after(key, t=[0, 1, 10], seeds=SEEDS,
                                                      **het).mean, 4))
+
+# %% [markdown]
+# ## 4. Gaussian loops with real data (Alemohammad et al. 2024; Bertrand et al. 2024)
+# MAD's fresh data loop: n_r fresh real and n_s synthetic points per generation, synthetic points
+# drawn with variance sampling_bias * sigma_t^2. The second and fourth moments of (mu_t, sigma_t^2)
+# close, so the stationary fit error E[(mu_t - mu)^2 + (sigma_t^2 - sigma^2)^2/(4 sigma^2)] is
+# exact; the effective sample size is the number of real points with the same error alone.
+# Synthetic data always help the mean; under sampling bias they hurt the fit once their share is
+# large. With a fixed real set (Bertrand et al.) the moments contract at rate n_s/(n_r + n_s) (MLE).
+
+# %%
+import sim.gaussian as SG  # noqa: E402
+import theory.gaussian as TG  # noqa: E402
+
+loop = dict(n_real=10, n_synthetic=[0, 5, 20, 80], sampling_bias=0.7)
+print("stationary fit error:", np.round(TG.stationary_fit_error(**loop), 4))
+print("simulated:           ", np.round(SG.stationary_fit_error(key, **loop, seeds=SEEDS).mean, 4))
+print("effective sample size (fit, mean):", np.round(TG.effective_sample_size(**loop), 2),
+      np.round(TG.effective_sample_size(**loop, error="mean"), 2))
+print("fixed real set, MLE contraction:", np.round(TG.moment_contraction(
+    n_real=10, n_synthetic=[5, 20, 80], loop="augmentation", estimator="mle"), 4))
