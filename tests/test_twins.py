@@ -140,9 +140,6 @@ def test_every_theory_quantity_has_its_twin(model):
         f"sim.{model}: public functions with no theory twin must be listed in SIM_ONLY"
 
 
-@pytest.mark.xfail(strict=True, reason="parity grids exist for the gaussian, kde, contamination "
-                   "and bayes quantities only; discrete, regression, verification and zipf "
-                   "grids are still to be written (strict: passes once they are)")
 def test_every_quantity_has_a_parity_grid():
     names = {f"{m}.{q}" for m in MODELS for q in _quantities(m)}
     assert names <= set(GRIDS), sorted(names - set(GRIDS))
