@@ -234,17 +234,19 @@ _TREE_LEAVES = 1 << 16
 
 
 def _curation(key, *, mode: str, n_max: int, K_pad: int, M_pad: int, reps: int, p, reward, K,
-              M):
+              M, a, real):
     """The curated chain; per round 0..n_max, the mean indicator of each state among the kept
     samples (the law) and their mean reward.
 
     ``mode="chain"`` (finite M): each round draws M_pad x K_pad candidates from the current
     empirical law (candidates beyond K masked from the choice, rows beyond M not counted), keeps
-    one per row with probabilities softmax(reward), and refits the law to the M kept samples.
+    one per row with probabilities softmax(reward); under ``mix`` the last ``a`` of the M rows
+    are fresh draws from p instead; the law is refitted to the M samples.
     ``mode="tree"`` (M = inf): ``reps`` (max(1, 256 // K^n_max)) independent trees of depth
     n_max with K_pad (= K) children per node and leaves drawn from p; a node at level j is a kept
     sample of round j, the choice among its K children, so level j holds reps K^(n_max - j)
-    independent draws from p_j.
+    independent draws from p_j (under ``mix`` each node of level >= 1 is, with probability
+    ``real``, a fresh draw from p instead).
     """
     S = p.shape[0]
     if mode == "tree":
@@ -255,6 +257,9 @@ def _curation(key, *, mode: str, n_max: int, K_pad: int, M_pad: int, reps: int, 
             groups = x.reshape(-1, K_pad)
             pick = jax.random.categorical(jax.random.fold_in(key, j), reward[groups], axis=-1)
             x = jnp.take_along_axis(groups, pick[:, None], axis=1)[:, 0]
+            k_coin, k_fresh = jax.random.split(jax.random.fold_in(key, n_max + 1 + j))
+            fresh = jax.random.categorical(k_fresh, jnp.log(p), shape=x.shape)
+            x = jnp.where(jax.random.uniform(k_coin, x.shape) < real, fresh, x)
             levels.append(x)
         law = jnp.stack([jnp.zeros(S, p.dtype).at[v].add(1.0) / v.size for v in levels])
         return jnp.concatenate([law, (law @ reward)[:, None]], axis=1)
@@ -262,11 +267,13 @@ def _curation(key, *, mode: str, n_max: int, K_pad: int, M_pad: int, reps: int, 
     live = jnp.arange(K_pad) < K
 
     def step(counts, j):
-        k_draw, k_pick = jax.random.split(jax.random.fold_in(key, j))
+        k_draw, k_pick, k_real = jax.random.split(jax.random.fold_in(key, j), 3)
         cand = jax.random.categorical(k_draw, jnp.log(counts / M), shape=(M_pad, K_pad))
         logits = jnp.where(live, reward[cand], -jnp.inf)
         pick = jax.random.categorical(k_pick, logits, axis=-1)
         kept = jnp.take_along_axis(cand, pick[:, None], axis=1)[:, 0]
+        fresh = jax.random.categorical(k_real, jnp.log(p), shape=(M_pad,))
+        kept = jnp.where(jnp.arange(M_pad) >= M - a, fresh, kept)
         counts = jnp.zeros(S, p.dtype).at[kept].add(rows)
         return counts, counts / M
 
@@ -296,8 +303,10 @@ def _curation_point(reward_column: bool):
                                  f"K={K}, n={n_max}")
             static = dict(mode="tree", n_max=n_max, K_pad=K, M_pad=0,
                           reps=max(1, 256 // leaves))
-        traced = dict(p=p, reward=reward, K=float(K),
-                      M=float(values["M"]) if math.isfinite(values["M"]) else 0.0)
+        real = grid.options["policy"].real
+        finite = math.isfinite(values["M"])
+        traced = dict(p=p, reward=reward, K=float(K), M=float(values["M"]) if finite else 0.0,
+                      a=float(np.rint(real * values["M"])) if finite else 0.0, real=real)
         return Run(static, traced, read=(n, S) if reward_column else (n, slice(0, S)))
 
     return point
@@ -305,9 +314,11 @@ def _curation_point(reward_column: bool):
 
 _CURATION_DOC = """Each seed runs the raw loop: every kept sample is one of K candidates drawn
 from the current law, chosen with probability softmax(reward). Finite M: M kept samples per
-round, the next law their empirical law (Wright-Fisher with selection). M = inf: a tree of
+round, the next law their empirical law (Wright-Fisher with selection; under ``mix``,
+round(real M) of them fresh draws from p). M = inf: a tree of
 candidate draws (K^n leaves from p, at most 2^16), each level the samples kept in one round,
-which are exact independent draws from the infinite-sample law of that round. Finite K only
+which are exact independent draws from the infinite-sample law of that round (under ``mix``
+each replaced, with probability real, by a fresh draw from p). Finite K only
 (a ValueError for K = inf)."""
 
 curated_law = twin(Twin(theory=TD.curated_law, validate=TD.validate_curation,

@@ -419,11 +419,31 @@ def test_curation_invariances():
                                td.curated_law(p=P4, reward=R4, K=3, n=1), rtol=1e-15)
 
 
+def test_curation_with_real_data():
+    """mix: the fixed point q = real p + (1 - real) G(q) keeps the reward bounded."""
+    mix = dict(p=P4, reward=R4, K=4, policy=Policy.mix(0.25))
+    np.testing.assert_allclose(td.curated_law(p=P4, reward=R4, K=4, n=[1, 3],
+                                              policy=Policy.mix(0.0)),
+                               td.curated_law(p=P4, reward=R4, K=4, n=[1, 3]), rtol=1e-15)
+    q = td.curated_law(**mix, n=200)
+    np.testing.assert_allclose(q, 0.25 * P4 + 0.75 * td.curated_law(p=q, reward=R4, K=4, n=1),
+                               rtol=1e-10)
+    assert np.all(q >= 0.25 * P4)
+    rewards = td.curated_reward(**mix, n=np.arange(0, 60))
+    assert rewards[-1] < td.curated_reward(p=P4, reward=R4, K=4, n=59) - 0.3
+    assert np.all(np.diff(rewards) > -1e-12) and rewards[-1] < 3.0
+    # finite M at n = 1: the share of fresh samples is round(real M)/M
+    assert td.curated_law(**mix, n=1, M=6) == pytest.approx(
+        2 / 6 * P4 + 4 / 6 * td.curated_law(p=P4, reward=R4, K=4, n=1), rel=1e-14)
+
+
 def test_curation_infinite_sample_matches_simulation(key):
     """M = inf: the tree of candidate draws (exact draws of every round's law)."""
     kw = dict(p=P4, reward=R4, K=np.array([[2], [4]]), n=[0, 1, 3])
     _close(sd.curated_law(key, **kw, seeds=2000), td.curated_law(**kw))
     _close(sd.curated_reward(key, **kw, seeds=2000), td.curated_reward(**kw))
+    kw["policy"] = Policy.mix(0.3)  # the same programs: a share of fresh real draws
+    _close(sd.curated_law(key, **kw, seeds=2000), td.curated_law(**kw))
 
 
 def test_curation_finite_sample_matches_simulation(key):
@@ -431,6 +451,8 @@ def test_curation_finite_sample_matches_simulation(key):
     n = 1 included); n = 1 with four states."""
     kw = dict(p=[0.7, 0.3], reward=[0.0, 1.0], K=np.array([[1], [2], [4]]), n=[1, 2, 5],
               M=np.array([[[1]], [[10]]]))
+    _close(sd.curated_law(key, **kw, seeds=3000), td.curated_law(**kw))
+    kw["policy"] = Policy.mix(0.3)  # round(0.3 M) fresh real samples: 0 at M = 1, 3 at M = 10
     _close(sd.curated_law(key, **kw, seeds=3000), td.curated_law(**kw))
     kw = dict(p=P4, reward=R4, K=3, n=1, M=[2, 6])
     _close(sd.curated_reward(key, **kw, seeds=3000), td.curated_reward(**kw))

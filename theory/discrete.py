@@ -39,7 +39,7 @@ from theory._symbolic import numeric
 from theory.domain import Grid, broadcast, param
 from theory.policy import Policy, as_policy
 
-__all__ = ["DISCRETE_POLICIES", "THEORY_ONLY", "curated_law", "curated_reward",
+__all__ = ["CURATION_POLICIES", "DISCRETE_POLICIES", "THEORY_ONLY", "curated_law", "curated_reward",
            "derive_accumulate_limit", "derive_loss_probability", "derive_mix_heterozygosity",
            "derive_poisson_pgf", "expected_lost_mass", "expected_support",
            "fixation_probability", "heterozygosity", "loss_probability", "poisson_survival",
@@ -512,11 +512,14 @@ def expected_support(*, p, M, n, policy: Policy | str = "replace") -> np.ndarray
 # Curation by a reward (Ferbach et al., arXiv:2407.09499)
 
 
-def validate_curation(*, p, reward, K, n, M=np.inf) -> Grid:
+CURATION_POLICIES = ("replace", "mix")
+
+
+def validate_curation(*, p, reward, K, n, M=np.inf, policy: Policy | str = "replace") -> Grid:
     """Validate the curated chain (theory and :mod:`sim.discrete` share it): ``K`` an integer
     >= 1 or inf, ``n`` an integer >= 0, ``M`` an integer >= 1 or inf, broadcast together;
-    options ``p`` (a 1-D probability vector of >= 2 states) and ``reward`` (finite reals, one per
-    state)."""
+    options ``p`` (a 1-D probability vector of >= 2 states), ``reward`` (finite reals, one per
+    state) and ``policy`` (``replace`` or ``Policy.mix(real)``)."""
     p = validate_chain(p=p, M=1, n=0).options["p"]
     try:
         r = np.asarray(reward, dtype=np.float64)
@@ -536,13 +539,17 @@ def validate_curation(*, p, reward, K, n, M=np.inf) -> Grid:
         v = arrays[name]
         if np.any(np.isfinite(v) & (v != np.round(v))):
             raise ValueError(f"{name} must be an integer >= 1 or inf, got {v!r}")
-    return Grid(arrays, dict(p=p, reward=r))
+    return Grid(arrays, dict(p=p, reward=r, policy=as_policy(policy, CURATION_POLICIES)))
 
 
 def _curate(p: np.ndarray, reward: np.ndarray, K: float) -> np.ndarray:
-    """One round of curation with an infinite retraining sample (see :func:`curated_law`)."""
+    """One round of curation with an infinite retraining sample (see :func:`curated_law`).
+
+    ``p`` is renormalised first: the map sends a vector of sum S to one of sum S^K, so rounding
+    errors in the sum would otherwise grow K-fold per round."""
+    p = p / p.sum()
     if K == 1:
-        return p.copy()
+        return p
     on = p > 0
     w = np.zeros_like(p)
     w[on] = np.exp(reward[on] - reward[on].max())
@@ -570,28 +577,32 @@ def _curate(p: np.ndarray, reward: np.ndarray, K: float) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def _curated_path(p: tuple, reward: tuple, K: float, n: int) -> np.ndarray:
-    """Laws 0..n of the curated chain with an infinite retraining sample."""
+def _curated_path(p: tuple, reward: tuple, K: float, n: int, real: float) -> np.ndarray:
+    """Laws 0..n of the curated chain with an infinite retraining sample, a share ``real`` of
+    each round's data fresh from p."""
     laws = [np.array(p)]
     for _ in range(n):
-        laws.append(_curate(laws[-1], np.array(reward), K))
+        laws.append(real * laws[0] + (1 - real) * _curate(laws[-1], np.array(reward), K))
     return np.array(laws)
 
 
-def _curated_counts(p: np.ndarray, reward: np.ndarray, K: float, n: int, M: int) -> np.ndarray:
-    """E p_n for two states and M samples per round: the count chain c -> Binomial(M, f(c/M))
-    with f the first coordinate of one curation round."""
+def _curated_counts(p: np.ndarray, reward: np.ndarray, K: float, n: int, M: int,
+                    a: int) -> np.ndarray:
+    """E p_n for two states and M samples per round (a of them fresh from p): the count chain
+    c -> Binomial(M - a, f(c/M)) + Binomial(a, p_0), f the first coordinate of one round."""
     c = np.arange(M + 1)
     f = np.array([_curate(np.array([x, 1 - x]), reward, K)[0] for x in c / M])
-    kernel = binom.pmf(c[None, :], M, f[:, None])
-    law = binom.pmf(c, M, _curate(p, reward, K)[0])
+    real = binom.pmf(np.arange(a + 1), a, p[0])
+    kernel = np.stack([np.convolve(row, real)
+                       for row in binom.pmf(c[None, : M - a + 1], M - a, f[:, None])])
+    law = np.convolve(binom.pmf(c[: M - a + 1], M - a, _curate(p, reward, K)[0]), real)
     for _ in range(n - 1):
         law = law @ kernel
     mean = law @ c / M
     return np.array([mean, 1 - mean])
 
 
-def curated_law(*, p, reward, K, n, M=np.inf) -> np.ndarray:
+def curated_law(*, p, reward, K, n, M=np.inf, policy: Policy | str = "replace") -> np.ndarray:
     """E p_n: the law after n rounds of curation by a reward (trailing axis: the states) [exact].
 
     A round draws K candidates from the current law and keeps one, candidate j with probability
@@ -608,10 +619,17 @@ def curated_law(*, p, reward, K, n, M=np.inf) -> np.ndarray:
     al.'s limit; the expected reward increases every round and the law concentrates on the
     states of maximal reward (their Theorem 2.1).
 
+    ``Policy.mix(real)``: a share of each round's data is fresh from p (M = inf: the law
+    real p + (1 - real) p'; finite M: round(real M) fresh samples). The reward then stays bounded
+    away from its maximum and the law from a point mass: with an infinite sample the chain
+    converges to the fixed point of q -> real p + (1 - real) G(q) (G: one curation round),
+    which keeps at least a share ``real`` of p.
+
     Finite M: E p_1 = p' for every M; after more rounds the refits' noise (Wright-Fisher drift
     with selection) changes E p_n. It is computed exactly for two states (the count chain
-    c_{t+1} ~ Binomial(M, f(c_t/M)), dense, M <= 5000); for more states and n >= 2 it has no
-    closed form (a ValueError; :func:`sim.discrete.curated_law` simulates it).
+    c_{t+1} ~ Binomial(M - a, f(c_t/M)) + Binomial(a, p_0), a fresh real samples, dense,
+    M <= 5000); for more states and n >= 2 it has no closed form (a ValueError;
+    :func:`sim.discrete.curated_law` simulates it).
 
     References: Ferbach, Bertrand, Bose and Gidel, "Self-Consuming Generative Models with Curated
     Data Provably Optimize Human Preferences", NeurIPS 2024, arXiv:2407.09499, section 2.
@@ -622,18 +640,22 @@ def curated_law(*, p, reward, K, n, M=np.inf) -> np.ndarray:
         K: candidates per kept sample, an integer >= 1 or inf.
         n: rounds, an integer >= 0.
         M: kept samples per round, an integer >= 1 or inf (default).
+        policy: ``replace`` (default) or ``Policy.mix(real)``.
 
     Returns: float64 array of the broadcast shape of (K, n, M) plus a trailing axis of len(p).
     """
-    grid = validate_curation(p=p, reward=reward, K=K, n=n, M=M)
+    grid = validate_curation(p=p, reward=reward, K=K, n=n, M=M, policy=policy)
     p, r, b = grid.options["p"], grid.options["reward"], grid.arrays
+    real = grid.options["policy"].real
     out = np.empty(grid.shape + p.shape)
     for idx in np.ndindex(grid.shape):
         K_, n_, M_ = float(b["K"][idx]), int(b["n"][idx]), float(b["M"][idx])
+        a = int(np.rint(real * M_)) if np.isfinite(M_) else 0
         if not np.isfinite(M_) or n_ <= 1:
-            out[idx] = _curated_path(tuple(p), tuple(r), K_, n_)[n_]
+            share = real if not np.isfinite(M_) else a / M_
+            out[idx] = _curated_path(tuple(p), tuple(r), K_, n_, share)[n_]
         elif p.size == 2 and M_ <= 5000:
-            out[idx] = _curated_counts(p, r, K_, n_, int(M_))
+            out[idx] = _curated_counts(p, r, K_, n_, int(M_), a)
         else:
             raise ValueError(f"M must be inf (or <= 5000 with two states) for the theory of "
                              f"curated_law after n >= 2 rounds, got M={M_:g} with {p.size} "
@@ -641,12 +663,13 @@ def curated_law(*, p, reward, K, n, M=np.inf) -> np.ndarray:
     return out
 
 
-def curated_reward(*, p, reward, K, n, M=np.inf) -> np.ndarray:
+def curated_reward(*, p, reward, K, n, M=np.inf,
+                   policy: Policy | str = "replace") -> np.ndarray:
     """E sum_i p_{n,i} r_i: the expected reward after n rounds of curation [exact].
 
     See :func:`curated_law` (same arguments and regimes); increasing in n at M = inf.
 
     Returns: float64 array of the broadcast shape of (K, n, M).
     """
-    law = curated_law(p=p, reward=reward, K=K, n=n, M=M)
+    law = curated_law(p=p, reward=reward, K=K, n=n, M=M, policy=policy)
     return law @ validate_curation(p=p, reward=reward, K=1, n=0).options["reward"]
