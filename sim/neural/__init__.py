@@ -5,6 +5,7 @@ samplers of language models (top-k, top-p, temperature), and the loop in which t
 decode the next generation's training data."""
 
 from sim.neural._decode import Decoding
+from sim.neural._loop import decoded_generations_error
 from sim.neural._models import MLP, Transformer
 from sim.neural._twins import (
     fit_error,
@@ -19,6 +20,7 @@ __all__ = [
     "SIM_ONLY",
     "Decoding",
     "Transformer",
+    "decoded_generations_error",
     "fit_error",
     "memorization_error",
     "mixed_error",
@@ -28,6 +30,9 @@ __all__ = [
 
 #: Public functions without a twin in :mod:`theory.zipf`, and why.
 SIM_ONLY: dict[str, str] = {
+    "decoded_generations_error": "trained generators decode the next generation's data: no "
+                                 "closed form (the matching idealised chains are "
+                                 "theory.zipf.generations_error and tail_cut_error)",
     "fit_error": "the training error of a network: the idealised memoriser's is 0 by definition",
     "resolve_learner": "names a learner configuration; no quantity",
 }
