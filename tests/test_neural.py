@@ -155,3 +155,19 @@ def test_decoding_draws_the_decoded_law(key, decoding):
         return
     chi2 = stats.chisquare(counts[support], draws.size * law[support])
     assert chi2.pvalue > P_MIN, (chi2, counts, law)
+
+
+# --------------------------------------------------------------------------- figure
+def test_figure_registered():
+    import paper_figures.neural  # noqa: F401  (registers the figure)
+    from paper_figures._registry import FIGURES
+    assert "neural_memorization" in FIGURES
+
+
+@pytest.mark.slow
+def test_figure_renders_at_smoke_scale(tmp_path):
+    import paper_figures.neural  # noqa: F401
+    from paper_figures.__main__ import render
+    render(["neural_memorization"], scale="smoke", out=tmp_path, cache=tmp_path / "cache",
+           quiet=True)
+    assert (tmp_path / "neural_memorization.png").exists()

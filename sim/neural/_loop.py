@@ -116,7 +116,7 @@ def _validate(*, beta, T0, n, N, pi) -> Grid:
 
 
 def decoded_generations_error(key: jax.Array, /, *, beta, T0, n, N, policy: Policy | str =
-                              "replace", decoding: Decoding | None = None,
+                              "replace", decoding: Decoding | dict | None = None,
                               verifier: bool = False, learner: str | Transformer = "transformer",
                               seeds: int, options: RunOptions | None = None) -> Estimate:
     """Error of generation ``n`` of the loop in which each generation's trained language model
@@ -138,8 +138,8 @@ def decoded_generations_error(key: jax.Array, /, *, beta, T0, n, N, policy: Poli
         N: number of queries, an integer >= 1.
         policy: ``"replace"``, ``"accumulate"`` or ``Policy.mix(real=pi)`` (or its printed form
             ``"mix(real=0.2)"``).
-        decoding: the :class:`Decoding` of queries and answers (default: temperature 1, no
-            cut).
+        decoding: the :class:`Decoding` of queries and answers, or a dict of its fields
+            (default: temperature 1, no cut).
         verifier: reject decoded samples whose answer is wrong.
         learner: ``"transformer"`` or a :class:`Transformer` (a language model: the MLP has no
             law of the queries to decode).
@@ -151,6 +151,8 @@ def decoded_generations_error(key: jax.Array, /, *, beta, T0, n, N, policy: Poli
     """
     policy = as_policy(policy, POLICIES)
     decoding = Decoding() if decoding is None else decoding
+    if isinstance(decoding, dict):
+        decoding = Decoding(**decoding)
     if not isinstance(decoding, Decoding):
         raise ValueError(f"decoding must be a sim.neural.Decoding, got {decoding!r}")
     if not isinstance(verifier, bool):
