@@ -157,6 +157,40 @@ def test_decoding_draws_the_decoded_law(key, decoding):
     assert chi2.pvalue > P_MIN, (chi2, counts, law)
 
 
+# --------------------------------------------------------------------------- decoded loop
+def test_decoded_generations_bad_input(key):
+    kw = dict(beta=1.5, T0=50, n=1, N=16, seeds=2)
+    with pytest.raises(ValueError, match=r"^learner must be 'transformer'"):
+        sn.decoded_generations_error(key, **kw, learner="mlp")
+    with pytest.raises(ValueError, match=r"^policy must be one of"):
+        sn.decoded_generations_error(key, **kw, policy="weighted")
+    with pytest.raises(ValueError, match=r"^temperature must be a real number > 0"):
+        sn.decoded_generations_error(key, **kw, decoding={"temperature": 0.0})
+    with pytest.raises(ValueError, match=r"^decoding must be a sim.neural.Decoding"):
+        sn.decoded_generations_error(key, **kw, decoding=0.5)
+    with pytest.raises(ValueError, match=r"^verifier must be True or False"):
+        sn.decoded_generations_error(key, **kw, verifier=1)
+    with pytest.raises(ValueError, match=r"^N must be a finite integer"):
+        sn.decoded_generations_error(key, **{**kw, "N": None})
+    with pytest.raises(ValueError, match=r"^n must be an integer >= 0"):
+        sn.decoded_generations_error(key, **{**kw, "n": -1})
+
+
+@pytest.mark.slow
+def test_decoded_generations_follow_the_resample_chain(key):
+    """Temperature 1, no cut, a verifier, replace: the trained language models' chain agrees
+    with the exact resample chain (z = 4) over generations 0..3; at temperature 0.5 it loses the
+    tail faster (generation 3 above the chain by more than 4 standard errors)."""
+    kw = dict(beta=1.5, T0=200, n=np.arange(4), N=64)
+    expected = _expected(tz.generations_error(beta=1.5, T=200, T0=200, n=kw["n"],
+                                              chain="resample", N=64), sn.Transformer())
+    est = sn.decoded_generations_error(key, **kw, verifier=True, seeds=8)
+    assert np.all(np.abs(est.z(expected)) <= Z), est.z(expected)
+    cold = sn.decoded_generations_error(key, **kw, verifier=True, seeds=8,
+                                        decoding=sn.Decoding(temperature=0.5))
+    assert cold[3].z(expected[3]) > Z, cold[3].z(expected[3])
+
+
 # --------------------------------------------------------------------------- figure
 def test_figure_registered():
     import paper_figures.neural  # noqa: F401  (registers the figure)
