@@ -107,6 +107,12 @@ def discrete_loops(run, scale):
                     label=f"K={K}, M={M_fin} (simulation only)")
     dx.plot(rounds, TD.curated_reward(p=p, reward=reward, K=np.inf, n=rounds), "k--", lw=1,
             label="K = inf: p e^(n r)")
+    mixed = dict(p=p, reward=reward, K=4, policy="mix(real=0.2)")
+    theory_line(dx, rounds, TD.curated_reward(**mixed, n=rounds), color="crimson",
+                label="K=4, M=inf, 20% fresh real data")
+    r_tree = rounds[rounds <= min(8, r_max)]
+    sim_markers(dx, r_tree, run(SD.curated_reward, seed=46, **mixed, n=r_tree, seeds=seeds),
+                color="crimson")
     dx.set(xlabel="round n", ylabel="E reward of the law",
            title="Curation: keep 1 of K by softmax(reward)\n"
                  "(M = inf: candidate trees, K^n <= 2^16)")

@@ -1,5 +1,5 @@
-"""Simulators of the categorical refitting (Wright-Fisher) chain; twins of :mod:`theory.discrete`,
-declared on the sweep engine (:mod:`sim._engine`).
+"""Simulators of the categorical refitting chains (Wright-Fisher and relatives); twins of
+:mod:`theory.discrete`, declared on the sweep engine (:mod:`sim._engine`).
 
 A generation draws its multinomial counts with the exact sampler of the Zipf simulators
 (:func:`sim.sampling.tree_counts`, planned once per sweep from the truth p and the sweep's largest
@@ -7,6 +7,11 @@ M; the plan sets only the speed). ``RunOptions(sampler="raw")`` draws the M cate
 and counts them instead (a number of draws bucketed with :func:`sim._engine.bucket`, those beyond
 M masked). One chain per seed records every generation, so a sweep over n costs one chain; the
 randomness of generation i is ``fold_in(key, i)``, whatever the chain's (bucketed) length.
+
+Also here: the Poisson chain (:func:`poisson_survival`: n Poisson draws per refit, or their sum
+by default) and curation by a reward (:func:`curated_law`, :func:`curated_reward`: K candidates
+per kept sample, one kept by softmax(reward); finite M refits, or at M = inf trees of candidate
+draws whose levels are exact samples of each round's law).
 """
 
 from __future__ import annotations
