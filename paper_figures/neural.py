@@ -98,6 +98,6 @@ def neural_memorization(run, scale):
                   seeds=pick(scale, smoke=2, quick=4, paper=32))
         sim_markers(dx, n, est, color=color, label=f"trained LM, tau = {tau}")
     dx.set(yscale="log", xlabel="generation n", ylabel="test error",
-           title=f"Decoded generations: T0={T0}, N={N4}, verifier on")
+           title=f"Decoded generations (verifier), T0={T0}, N={N4}")
     dx.legend(fontsize=7)
     return fig
