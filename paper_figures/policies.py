@@ -93,6 +93,9 @@ def subsample_pool_panel(ax, run, scale) -> None:
            ylabel="E ||w_n - w*||^2 / (sigma^2 d/(T-d-1))",
            title=f"accumulate-subsample after n = {n} fits against d/T:\n"
                  "the raw pool repeats and drops design rows")
+    ticks = [1 / 30, 1 / 10, 1 / 5, 1 / 3]
+    ax.set_xticks(ticks, ["1/30", "1/10", "1/5", "1/3"])
+    ax.set_xticks([], minor=True)
     ax.legend(fontsize=7)
 
 
