@@ -11,7 +11,10 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(DOCS / "_ext"))
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+# Executed notebooks (make docs-full) draw with the inline backend, so that their figures become
+# outputs of the page; the kernels inherit this environment.
+os.environ["MPLBACKEND"] = ("Agg" if os.environ.get("NB_EXECUTION_MODE", "off") == "off"
+                            else "module://matplotlib_inline.backend_inline")
 
 project = "collapse-theory"
 author = "the collapse-theory authors"
