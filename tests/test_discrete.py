@@ -425,12 +425,12 @@ def test_curation_with_real_data():
     np.testing.assert_allclose(td.curated_law(p=P4, reward=R4, K=4, n=[1, 3],
                                               policy=Policy.mix(0.0)),
                                td.curated_law(p=P4, reward=R4, K=4, n=[1, 3]), rtol=1e-15)
-    q = td.curated_law(**mix, n=200)
+    q = td.curated_law(**mix, n=60)
     np.testing.assert_allclose(q, 0.25 * P4 + 0.75 * td.curated_law(p=q, reward=R4, K=4, n=1),
                                rtol=1e-10)
     assert np.all(q >= 0.25 * P4)
-    rewards = td.curated_reward(**mix, n=np.arange(0, 60))
-    assert rewards[-1] < td.curated_reward(p=P4, reward=R4, K=4, n=59) - 0.3
+    rewards = td.curated_reward(**mix, n=np.arange(0, 30))
+    assert rewards[-1] < td.curated_reward(p=P4, reward=R4, K=4, n=29) - 0.3
     assert np.all(np.diff(rewards) > -1e-12) and rewards[-1] < 3.0
     # finite M at n = 1: the share of fresh samples is round(real M)/M
     assert td.curated_law(**mix, n=1, M=6) == pytest.approx(
@@ -448,12 +448,16 @@ def test_curation_infinite_sample_matches_simulation(key):
 
 def test_curation_finite_sample_matches_simulation(key):
     """Finite M: Wright-Fisher with selection, exact for two states (18 points, M = 1 and
-    n = 1 included); n = 1 with four states."""
+    n = 1 included), without and with fresh real data."""
     kw = dict(p=[0.7, 0.3], reward=[0.0, 1.0], K=np.array([[1], [2], [4]]), n=[1, 2, 5],
               M=np.array([[[1]], [[10]]]))
     _close(sd.curated_law(key, **kw, seeds=3000), td.curated_law(**kw))
     kw["policy"] = Policy.mix(0.3)  # round(0.3 M) fresh real samples: 0 at M = 1, 3 at M = 10
     _close(sd.curated_law(key, **kw, seeds=3000), td.curated_law(**kw))
+
+
+@pytest.mark.slow
+def test_curation_finite_sample_four_states(key):
     kw = dict(p=P4, reward=R4, K=3, n=1, M=[2, 6])
     _close(sd.curated_reward(key, **kw, seeds=3000), td.curated_reward(**kw))
 

@@ -653,7 +653,8 @@ def curated_law(*, p, reward, K, n, M=np.inf, policy: Policy | str = "replace") 
         a = int(np.rint(real * M_)) if np.isfinite(M_) else 0
         if not np.isfinite(M_) or n_ <= 1:
             share = real if not np.isfinite(M_) else a / M_
-            out[idx] = _curated_path(tuple(p), tuple(r), K_, n_, share)[n_]
+            top = int(grid.max("n")) if not np.isfinite(M_) else n_  # one path per (K, M)
+            out[idx] = _curated_path(tuple(p), tuple(r), K_, top, share)[n_]
         elif p.size == 2 and M_ <= 5000:
             out[idx] = _curated_counts(p, r, K_, n_, int(M_), a)
         else:
