@@ -66,11 +66,10 @@ def subsample_pool_panel(ax, run, scale) -> None:
     its row-cavity theory, the leading-order form and the rows-in-place simplification it
     shares."""
     d, sigma = 10, 1.0
-    n = pick(scale, smoke=4, quick=20, paper=20)
-    seeds = pick(scale, smoke=32, quick=1000, paper=10000)
-    # one program per simulated T (padding every T to the largest would cost 10x at T = 32),
-    # except at smoke scale
-    groups = pick(scale, smoke=[(32, 50)], quick=[(32,), (50,), (100,), (300,)],
+    n = pick(scale, smoke=5, quick=20, paper=20)
+    seeds = pick(scale, smoke=256, quick=1000, paper=10000)
+    # one program per simulated T (padding every T to the largest would cost 10x at T = 32)
+    groups = pick(scale, smoke=[(50,)], quick=[(32,), (50,), (100,), (300,)],
                   paper=[(32,), (40,), (50,), (70,), (100,), (200,), (300,)])
     T_line = np.unique(np.geomspace(24, 400, 120).round().astype(int))
     unit = lambda T: sigma**2 * d / (np.asarray(T, float) - d - 1)  # noqa: E731
