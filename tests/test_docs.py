@@ -127,9 +127,9 @@ def test_documented_models_cite_papers_not_a_section_map():
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.xfail(strict=False, reason="the policy, Gaussian and discrete modules, the figure "
-                                        "scripts and the benchmarks still cite section numbers of "
-                                        "a map that is not part of the repository")
+@pytest.mark.xfail(strict=False, reason="modules outside the documented models (figure scripts "
+                                        "among them) may still cite section numbers of a map "
+                                        "that is not part of the repository")
 def test_no_module_cites_a_section_map():
     bad = _offending(_SCANNED, _SECTION_MAP) + _offending(_SCANNED, _PROVENANCE)
     assert not bad, "files still citing:\n" + "\n".join(sorted({b.split(":")[0] for b in bad}))

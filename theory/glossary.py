@@ -115,6 +115,8 @@ QUANTITIES: dict[str, dict[str, str]] = {
         "squared_distance": "error_growth",
         "poisson_survival": "fixation",
         "poisson_survival_bounds": "fixation",
+        "curated_law": "entropy_loss",
+        "curated_reward": "none",
     },
     "theory.verification": {
         "accuracy": "error_growth",

@@ -114,6 +114,10 @@ REPRODUCES: dict[str, tuple[str, str]] = {
         "2412.17646, Theorem 2), the diversity of a refitted categorical law under the data "
         "policies (Seddik et al., arXiv 2404.05090) and curation by a reward (Ferbach et al., "
         "arXiv 2407.09499). The toolkit's own illustration.", "theory/discrete"),
+    "neural_memorization": (
+        "Trained networks in place of the ideal memoriser, in the Zipf loops of Dohmatob, Feng, "
+        "Yang, Charton, Kempe (arXiv 2402.07043): the clean law, tail cuts, a clean share and "
+        "decoded generations. The toolkit's own illustration.", "theory/zipf"),
     "bayes_iterated_learning": (
         _OWN + ": iterated learning with Bayesian agents (posterior sampling converges to the "
         "prior; MAP and posterior-mean learners do not).", "theory/bayes"),
