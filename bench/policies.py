@@ -1,5 +1,5 @@
-"""The accumulate sweep of the fixed-design regression chain (THEORY 2.1; GER, DD): ours against
-the published-code way of doing it.
+"""The accumulate sweep of the fixed-design regression chain (Gerstgrasser et al. 2024; Dey
+and Donoho 2024; docs/theory/policies.md): ours against the published-code way of doing it.
 
 Reference: a NumPy loop over seeds and iterations that relabels the design with the current fit,
 stacks all data so far and refits with ``np.linalg.lstsq`` (cost O(i T d^2) at iteration i).

@@ -3,7 +3,8 @@ lstsq loop (:func:`bench.regression.numpy_ols_chain`) at the same sizes, and the
 regression kernels as a fraction of this machine's matmul rate, measured in the same run.
 
 The chain is :func:`sim.regression.ols_test_error` with n = 4 OLS generators (T0 = T) and the
-exact theory of THEORY 1.2 as the check. The sufficient-statistic sampler draws each OLS refit as
+exact OLS chain theory (docs/theory/regression.md) as the check. The sufficient-statistic
+sampler draws each OLS refit as
 its multivariate-t increment (O(d), ``sim/_design.py``), so its cost is flat in T; the raw
 sampler draws and QR-reduces the T x d design (O(T d^2)), as the NumPy loop does. Compile time is
 excluded (:func:`bench._registry.best_time`). NumPy is timed on 20 seeds per size (quick: 5) and

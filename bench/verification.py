@@ -1,4 +1,5 @@
-"""Generate -> verify -> train (BMC, THEORY 5): our batched JAX simulators against a NumPy loop over
+"""Generate -> verify -> train (Feng et al., "Beyond Model Collapse"; docs/theory/verification.md):
+our batched JAX simulators against a NumPy loop over
 seeds doing the same experiment (draw n x d data, flip labels, verify, fit, score on real data).
 
 * ``verification_averaging``: the averaging classifier (closed form); ours =

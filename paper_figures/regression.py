@@ -1,4 +1,4 @@
-"""Regression collapse figures (Dohmatob, Feng, Kempe, NeurIPS 2024; THEORY.md section 1)."""
+"""Regression collapse figures (Dohmatob, Feng, Kempe, NeurIPS 2024; docs/theory/regression.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Curation with a verifier (THEORY 5; Feng et al., "Beyond Model Collapse: Scaling Up with
+"""Curation with a verifier (Feng et al., "Beyond Model Collapse: Scaling Up with
 Synthesized Data Requires Verification", arXiv 2406.07515, BMC).
 
 Model: x = y mu + z in R^d; a generator mislabels with probability p; a verifier keeps right labels

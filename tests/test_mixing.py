@@ -1,4 +1,5 @@
-"""Mixing real and synthetic data in one training set (THEORY 2.2; Strong Model Collapse)."""
+"""Mixing real and synthetic data in one training set (Dohmatob et al.,
+"Strong Model Collapse", ICLR 2025)."""
 
 import numpy as np
 import pytest

@@ -34,7 +34,7 @@ D, N_MAX = 10, 3
     dict(T=30, T0=30, n=0, sigma=1.0, sigma0=1.0),        # clean
 ])
 def test_ols_chain_matches_exact_theory(key, kw):
-    """THEORY 1.2 is exact: z-test at Z = 4. (At T or T0 = d + 3 the risk's variance is
+    """The OLS chain theory is exact: z-test at Z = 4. (At T or T0 = d + 3 the risk's variance is
     (logarithmically) infinite, so the standard error is only indicative there.)"""
     est = S.ols_test_error(key, d=D, seeds=6000, **kw) if kw["n"] else S.ols_test_error(
         key, d=D, seeds=6000, **{**kw, "n": 0})
@@ -85,7 +85,8 @@ def test_overparam_generators_match_exact_theory(key, T0, n, sigma0):
 
 def test_ridge_worked_value_theory_1_3(key):
     """The deterministic equivalent is asymptotic: allow Z stderr plus 1.5% (its finite-d error
-    at d = 100; THEORY 1.3 reports Monte Carlo 1.726 +- 0.014 against 1.7159)."""
+    at d = 100; the deterministic equivalent's reference Monte Carlo is 1.726 +- 0.014 against
+    1.7159)."""
     kw = dict(d=100, T=200, T0=300, n=3, lam=0.1, sigma=1.0, sigma0=1.0, w0_norm=1.0)
     est = S.isotropic_ridge_test_error(key, seeds=2000, **kw)
     theory = R.isotropic_ridge_test_error(**kw)

@@ -1,7 +1,8 @@
 """Regression chain theory: symbolic derivations, worked values, internal consistency, slopes.
 
-Expected values come from THEORY.md's worked values, sympy re-derivations, or an independent
-computation path (closed form vs. numeric fixed point, brute-force grid vs. optimiser).
+Expected values come from the worked values of docs/theory/regression.md, sympy re-derivations, or
+an independent computation path (closed form vs. numeric fixed point, brute-force grid vs.
+optimiser).
 """
 
 import numpy as np
@@ -183,7 +184,7 @@ def test_optimal_lam_agrees_with_grid_and_classical_value():
 
 
 def test_optimal_lam_numeric_agrees_with_asymptotic_formula():
-    """THEORY 1.5: the jax.grad/optax optimum and the derived lam* agree as T grows."""
+    """Power-law ridge: the jax.grad/optax optimum and the derived lam* agree as T grows."""
     beta, r, d = 2.0, 0.5, 4000
     spectrum, w0 = R.power_law_problem(beta=beta, r=r, d=d)
     T = np.array([50, 200, 800])
@@ -200,7 +201,7 @@ def fitted_slope(x, y):
 
 
 def test_power_law_slopes_clean_noiseless_vs_collapsed():
-    """THEORY 1.5 crossover: noiseless clean data reach T^-2r beta (ridgeless); any fake
+    """Power-law crossover: noiseless clean data reach T^-2r beta (ridgeless); any fake
     generation drops the rate to T^-(2 r beta/(2 r beta + 1)) under tuned lam. Band: +-0.1
     (1 << T << d; at d = 4000, T in [50, 400] the fitted slopes are about -2.01 and -0.60/-0.63
     against -2 and -2/3)."""

@@ -1,5 +1,6 @@
-"""Curation with a verifier (THEORY 5, BMC): symbolic checks, exact results against simulation,
-asymptotic laws, invariances, bad input, and the figures / notebook at smoke scale.
+"""Curation with a verifier (Feng et al., "Beyond Model Collapse"): symbolic checks, exact results
+against simulation, asymptotic laws, invariances, bad input, and the figures / notebook at smoke
+scale.
 
 Sufficient-statistic simulations use SEEDS seeds everywhere (one compiled shape per sampler).
 Statistical checks: |mean - theory| <= Z * stderr with Z = 4 unless stated.

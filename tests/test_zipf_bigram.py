@@ -1,5 +1,5 @@
-"""Tailed bigram model (ToT section 4; THEORY 4.7): theory vs brute force, symbolic De Moivre,
-rates, floors, simulation z-tests and input validation."""
+"""Tailed bigram model (Dohmatob et al., "A Tale of Tails", section 4): theory vs brute force,
+symbolic De Moivre, rates, floors, simulation z-tests and input validation."""
 
 from __future__ import annotations
 

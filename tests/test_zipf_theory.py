@@ -1,6 +1,6 @@
 """Theory of the Zipf memorising model: symbolic derivations, exact sums, asymptotic laws.
 
-Expected values come from THEORY.md section 4 worked values, direct NumPy / mpmath sums, or
+Expected values come from the worked values of docs/theory/zipf.md, direct NumPy / mpmath sums, or
 independent derivations written here; never from the code's own output.
 """
 
@@ -31,7 +31,7 @@ def direct(beta, N):
 def test_C_beta_derived_by_gamma_substitution():
     expected = sp.gamma(1 - 1 / D.beta) / (D.beta * D.Z ** (1 / D.beta))
     assert sp.simplify(D.C_beta() - expected) == 0
-    # THEORY 4.2 worked values
+    # worked values of the clean law (docs/theory/zipf.md)
     np.testing.assert_allclose(tz.C_beta(beta=[2.0, 1.5, 3.0]), [0.690988, 0.941560, 0.424516],
                                atol=1e-6)
 
