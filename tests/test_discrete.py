@@ -205,7 +205,7 @@ def test_poisson_bounds_and_rate():
 def test_poisson_survival_matches_simulation(key):
     kw = dict(n=np.array([1, 1, 5, 5, 20, 3]), rate0=np.array([0.3, 2.0, 0.2, 1.0, 0.1, 0.5]),
               k=np.array([1, 6, 3, 10, 25, 2]))
-    _close(sd.poisson_survival(key, **kw, seeds=3000), td.poisson_survival(**kw))
+    _close(sd.poisson_survival(key, **kw, seeds=2000), td.poisson_survival(**kw))
 
 
 @pytest.mark.slow
@@ -350,8 +350,8 @@ def test_moments_match_simulation(key, policy):
     included); the simulation-only entropy against every path of the chain at M = 1, 2."""
     kw = dict(p=P4, M=np.array([[1], [2], [7]]), n=[1, 2, 6], policy=policy)
     for name in ("heterozygosity", "squared_distance", "expected_support"):
-        _close(getattr(sd, name)(key, **kw, seeds=3000), getattr(td, name)(**kw))
-    est = sd.entropy(key, **kw, seeds=3000)  # the same chains (one compiled program)
+        _close(getattr(sd, name)(key, **kw, seeds=2000), getattr(td, name)(**kw))
+    est = sd.entropy(key, **kw, seeds=2000)  # the same chains (one compiled program)
     exact = [[_expect(_enumerate_chain(P4, M, n, policy),
                       lambda q: -np.sum(q[q > 0] * np.log(q[q > 0]))) for n in (1, 2, 6)]
              for M in (1, 2)]
@@ -438,12 +438,14 @@ def test_curation_with_real_data():
 
 
 def test_curation_infinite_sample_matches_simulation(key):
-    """M = inf: the tree of candidate draws (exact draws of every round's law)."""
-    kw = dict(p=P4, reward=R4, K=np.array([[2], [4]]), n=[0, 1, 3])
-    _close(sd.curated_law(key, **kw, seeds=2000), td.curated_law(**kw))
-    _close(sd.curated_reward(key, **kw, seeds=2000), td.curated_reward(**kw))
+    """M = inf: the tree of candidate draws (exact draws of every round's law). Rewards R4/2
+    keep every state's mass above 1e-3 (the z band needs counts well above 0 at 1000 seeds)."""
+    kw = dict(p=P4, reward=R4 / 2, K=np.array([[2], [4]]), n=[0, 1, 3])
+    assert td.curated_law(**kw).min() > 1e-3
+    _close(sd.curated_law(key, **kw, seeds=1000), td.curated_law(**kw))
+    _close(sd.curated_reward(key, **kw, seeds=1000), td.curated_reward(**kw))
     kw["policy"] = Policy.mix(0.3)  # the same programs: a share of fresh real draws
-    _close(sd.curated_law(key, **kw, seeds=2000), td.curated_law(**kw))
+    _close(sd.curated_law(key, **kw, seeds=1000), td.curated_law(**kw))
 
 
 def test_curation_finite_sample_matches_simulation(key):
@@ -451,15 +453,15 @@ def test_curation_finite_sample_matches_simulation(key):
     n = 1 included), without and with fresh real data."""
     kw = dict(p=[0.7, 0.3], reward=[0.0, 1.0], K=np.array([[1], [2], [4]]), n=[1, 2, 5],
               M=np.array([[[1]], [[10]]]))
-    _close(sd.curated_law(key, **kw, seeds=3000), td.curated_law(**kw))
+    _close(sd.curated_law(key, **kw, seeds=1500), td.curated_law(**kw))
     kw["policy"] = Policy.mix(0.3)  # round(0.3 M) fresh real samples: 0 at M = 1, 3 at M = 10
-    _close(sd.curated_law(key, **kw, seeds=3000), td.curated_law(**kw))
+    _close(sd.curated_law(key, **kw, seeds=1500), td.curated_law(**kw))
 
 
 @pytest.mark.slow
 def test_curation_finite_sample_four_states(key):
     kw = dict(p=P4, reward=R4, K=3, n=1, M=[2, 6])
-    _close(sd.curated_reward(key, **kw, seeds=3000), td.curated_reward(**kw))
+    _close(sd.curated_reward(key, **kw, seeds=1500), td.curated_reward(**kw))
 
 
 def test_curation_bad_input(key):
