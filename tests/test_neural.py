@@ -73,6 +73,22 @@ def test_the_test_can_fail_and_batching(key):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("chain", ["resample", "cut"])
+@pytest.mark.parametrize("T", [50, np.inf])
+def test_mlp_generations_follow_the_chains(key, chain, T):
+    """The chains of memorisers with a trained MLP as the final learner: fitted (training error
+    0), in agreement with the exact resample chain and the mean-field cut chain (z = 4), and the
+    chain's counts are sim.zipf's (its memoriser's error, from the same seeds, is equal)."""
+    kw = dict(beta=1.5, T=T, T0=50, n=np.arange(4), chain=chain, N=64)
+    est = _sweep(sz.generations_error, key, sn.MLP(), 16, None, kw)
+    np.testing.assert_array_equal(est.mean[:, 1], 0.0)
+    expected = _expected(tz.generations_error(**kw), sn.MLP())
+    assert np.all(np.abs(est[:, 0].z(expected)) <= Z), est[:, 0].z(expected)
+    memo = sz.generations_error(key, **kw, seeds=16)
+    np.testing.assert_allclose(est.mean[:, 2], memo.mean, rtol=1e-12)
+
+
+@pytest.mark.slow
 def test_transformer_follows_the_memorisation_law(key):
     tr = sn.Transformer()
     T = np.array([2, 30, 300])

@@ -165,6 +165,8 @@ NEURAL_GRIDS = {
     "memorization_error": dict(T=[[2], [9]], beta=[1.2, 1.5, 2.0], N=16),
     "tail_cut_error": dict(T=[[2], [9]], beta=[1.2, 1.5, 2.0], k=4, N=16),
     "mixed_error": dict(T=[[2], [9]], beta=[1.2, 1.5, 2.0], k=4, pi=0.5, N=16),
+    "generations_error": dict(T=[[2], [9]], beta=[1.2, 1.5, 2.0], T0=5, n=[[0], [2]],
+                              chain="cut", N=16),
 }
 
 

@@ -9,6 +9,7 @@ from sim.neural._loop import decoded_generations_error
 from sim.neural._models import MLP, Transformer
 from sim.neural._twins import (
     fit_error,
+    generations_error,
     memorization_error,
     mixed_error,
     resolve_learner,
@@ -22,6 +23,7 @@ __all__ = [
     "Transformer",
     "decoded_generations_error",
     "fit_error",
+    "generations_error",
     "memorization_error",
     "mixed_error",
     "resolve_learner",

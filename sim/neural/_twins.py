@@ -17,6 +17,10 @@ has expected error ``(1 - 1/answers)`` times the memoriser's, the theory's law (
 answers, 0.4 % below it). Where the network departs from that (too few steps, too little capacity,
 or a transformer's smoothing across queries), the difference is the network's, not the data's.
 
+:func:`generations_error`: the chains of :func:`sim.zipf.generations_error` (resample, cut; the
+same key use, hence the same counts), the final learner, trained on ``T`` draws from generation
+``n``'s law (``T = inf``: weighted by that law itself), being the network.
+
 Finite vocabularies only (``N = None`` raises a ValueError): the network enumerates its queries.
 """
 
@@ -34,11 +38,12 @@ from sim._engine import Run, RunOptions, Twin, sweep
 from sim._montecarlo import Estimate
 from sim.neural._models import LEARNERS, MLP, Transformer, heads
 from sim.neural._train import train
-from sim.zipf._models import _counts, _items
+from sim.sampling import tree_counts
+from sim.zipf._models import _counts, _items, _zipf
 from theory.domain import Grid
 
-__all__ = ["fit_error", "memorization_error", "mixed_error", "resolve_learner",
-           "tail_cut_error"]
+__all__ = ["fit_error", "generations_error", "memorization_error", "mixed_error",
+           "resolve_learner", "tail_cut_error"]
 
 #: Streams of a seed's key beyond the data's (``fold_in``): the answers, the initialisation.
 _ANSWERS, _INIT = 0x5A5A, 0xA5A5
@@ -69,14 +74,9 @@ def _one_neural(key, *, learner, L: int, plan, raw_T: int, sources: int, beta, N
         w = jnp.where((i >= lo) & (i <= hi) & (i <= N), i ** (-b), 0)
         counts = counts + _counts(keys[2 * s], w, T, plan=plan, raw_T=raw_T)
     answers = jax.random.randint(jax.random.fold_in(key, _ANSWERS), (L,), 0, learner.answers)
-    total = jnp.maximum(counts.sum(), 1)
-    weights = (counts / total)[:, None] * jax.nn.one_hot(answers, learner.answers, dtype=dtype)
-    params = train(jax.random.fold_in(key, _INIT), learner, weights)
-    _, logits = heads(params, learner, L)
-    wrong = jnp.argmax(logits, axis=-1) != answers
-    return jnp.stack([jnp.sum(jnp.where(wrong, p, 0)),
-                      jnp.sum(jnp.where(wrong, counts, 0)) / total,
-                      jnp.sum(jnp.where(counts > 0, 0, p))]).astype(dtype)
+    memoriser = jnp.sum(jnp.where(counts > 0, 0, p))
+    return jnp.concatenate([_fit_and_score(key, learner, counts, answers, p),
+                            memoriser[None]]).astype(dtype)
 
 
 def _point(data_point: Callable, learner) -> Callable:
@@ -92,6 +92,15 @@ def _point(data_point: Callable, learner) -> Callable:
     return point
 
 
+def _declare(data_twin: Callable, learner) -> Twin:
+    decl = data_twin.twin
+    if data_twin is sz.generations_error:
+        return Twin(theory=decl.theory, validate=decl.validate,
+                    one_seed=_one_neural_generations, point=_generations_point(learner))
+    return Twin(theory=decl.theory, validate=decl.validate, one_seed=_one_neural,
+                point=_point(decl.point, learner), samplers=decl.samplers)
+
+
 def _sweep(data_twin: Callable, key, learner, seeds, options, kwargs) -> Estimate:
     """Per grid point: ``[..., 0]`` test error, ``1`` training error, ``2`` memoriser's error."""
     decl = data_twin.twin
@@ -101,9 +110,60 @@ def _sweep(data_twin: Callable, key, learner, seeds, options, kwargs) -> Estimat
     if unknown:
         raise TypeError(f"{decl.theory.__name__}() got unexpected keyword argument(s) "
                         f"{', '.join(unknown)}")
-    neural = Twin(theory=decl.theory, validate=decl.validate, one_seed=_one_neural,
-                  point=_point(decl.point, learner), samplers=decl.samplers)
+    neural = _declare(data_twin, learner)
     return sweep(neural, key, seeds=seeds, options=options, **kwargs)
+
+
+def _fit_and_score(key, learner, counts, answers, p):
+    """Train ``learner`` on the queries' ``counts`` (answers ``answers``): ``[test error,
+    training error]``, the test error exact over all queries."""
+    dtype = p.dtype
+    total = jnp.maximum(counts.sum(), 1)
+    weights = (counts / total)[:, None] * jax.nn.one_hot(answers, learner.answers, dtype=dtype)
+    params = train(jax.random.fold_in(key, _INIT), learner, weights)
+    _, logits = heads(params, learner, counts.shape[0])
+    wrong = jnp.argmax(logits, axis=-1) != answers
+    return jnp.stack([jnp.sum(jnp.where(wrong, p, 0)),
+                      jnp.sum(jnp.where(wrong, counts, 0)) / total])
+
+
+def _one_neural_generations(key, *, learner, L: int, plan, n_max: int, chain: str,
+                            infinite_T: bool, beta, N, T, T0):
+    """``[generation, (test error, training error, memoriser's error)]`` for generations
+    ``0..n_max`` of one seed: the chain of :func:`sim.zipf.generations_error` (the same key use,
+    hence the same counts), whose final learner, trained on ``T`` draws from generation ``n``'s
+    law (``T = inf``: on that law itself), is the network."""
+    p = _zipf(beta, N, L)
+    answers = jax.random.randint(jax.random.fold_in(key, _ANSWERS), (L,), 0, learner.answers)
+
+    def scored(k, law):
+        counts = law if infinite_T else tree_counts(k, law, T, plan=plan)
+        memoriser = jnp.sum(jnp.where(counts == 0, p, 0))
+        return jnp.concatenate([_fit_and_score(k, learner, counts, answers, p),
+                                memoriser[None]])
+
+    def generation(law, k):
+        k1, k2 = jax.random.split(k)
+        counts = tree_counts(k1, law, T0, plan=plan)
+        law = counts if chain == "resample" else jnp.where(counts > 0, p, 0)
+        return law, scored(k2, law)
+
+    k0, k1 = jax.random.split(key)
+    _, errors = jax.lax.scan(generation, p, jax.random.split(k1, n_max))
+    return jnp.concatenate([scored(k0, p)[None], errors]).astype(p.dtype)
+
+
+def _generations_point(learner) -> Callable:
+    def point(values: dict, grid: Grid, sampler: str) -> Run:
+        run = sz.generations_error.twin.point(values, grid, sampler)
+        return Run({**run.static, "learner": learner}, run.traced, read=run.read)
+
+    return point
+
+
+def _first_sentence(doc: str) -> str:
+    text = " ".join(inspect.cleandoc(doc).split())
+    return text.split(". ")[0].rstrip(".")
 
 
 def _neural_twin(data_twin: Callable) -> Callable:
@@ -132,20 +192,20 @@ def _neural_twin(data_twin: Callable) -> Callable:
         f"Twin of :func:`theory.zipf.{theory.__name__}` with a trained network as learner (same "
         f"arguments, plus ``key``, ``seeds``, ``options`` and ``learner``); returns an "
         f":class:`sim.Estimate`.\n\nThe training data are those of "
-        f":func:`sim.zipf.{theory.__name__}` ({inspect.cleandoc(decl.doc).splitlines()[0]}); "
+        f":func:`sim.zipf.{theory.__name__}` ({_first_sentence(decl.doc)}); "
         f"the learner, ``\"mlp\"`` (:class:`sim.neural.MLP`), ``\"transformer\"`` "
         f"(:class:`sim.neural.Transformer`) or a configured instance of either, is trained on "
         f"them and its error computed exactly over all queries (:mod:`sim.neural._twins`). "
         f"A network that fits its training data has expected error ``(1 - 1/answers)`` times "
         f"the theory's. Finite ``N`` only.")
-    simulate.twin = Twin(theory=theory, validate=decl.validate, one_seed=_one_neural,
-                         point=_point(decl.point, MLP()), samplers=decl.samplers)
+    simulate.twin = _declare(data_twin, MLP())
     return simulate
 
 
 memorization_error = _neural_twin(sz.memorization_error)
 tail_cut_error = _neural_twin(sz.tail_cut_error)
 mixed_error = _neural_twin(sz.mixed_error)
+generations_error = _neural_twin(sz.generations_error)
 
 
 def fit_error(key: jax.Array, /, *, beta, T, N=None, learner: str | MLP | Transformer = "mlp",
