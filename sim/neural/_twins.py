@@ -196,8 +196,20 @@ def _neural_twin(data_twin: Callable) -> Callable:
         f"the learner, ``\"mlp\"`` (:class:`sim.neural.MLP`), ``\"transformer\"`` "
         f"(:class:`sim.neural.Transformer`) or a configured instance of either, is trained on "
         f"them and its error computed exactly over all queries (:mod:`sim.neural._twins`). "
-        f"A network that fits its training data has expected error ``(1 - 1/answers)`` times "
-        f"the theory's. Finite ``N`` only.")
+        f"\n\nA network that fits its training data has expected error exactly ``(1 - "
+        f"1/answers)`` times the idealised memoriser's, which the theory function gives "
+        f"(exactly, or in the regime its docstring states; module docstring); the simulation "
+        f"measures whether and where a trained network departs from that.\n\n"
+        f"References: Dohmatob et al., \"A Tale of Tails: Model Collapse as a Change of Scaling "
+        f"Laws\", ICML 2024, arXiv:2402.07043 (the laws and their references: "
+        f":func:`theory.zipf.{theory.__name__}`).\n\n"
+        f"Args:\n    key: the random key (seed ``s`` uses ``fold_in(key, s)``).\n"
+        f"    {', '.join(inspect.signature(theory).parameters)}: as "
+        f":func:`theory.zipf.{theory.__name__}` (same domains), with ``N`` a finite integer.\n"
+        f"    learner: ``\"mlp\"``, ``\"transformer\"``, or an :class:`sim.neural.MLP` / "
+        f":class:`sim.neural.Transformer`.\n    seeds: an integer >= 2.\n"
+        f"    options: a :class:`sim.RunOptions`.\n\n"
+        f"Returns:\n    An :class:`sim.Estimate` of the theory's shape.")
     simulate.twin = _declare(data_twin, MLP())
     return simulate
 
