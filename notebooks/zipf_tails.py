@@ -54,18 +54,68 @@ print(f"plateau (tail mass) = {float(tz.tail_mass(beta=beta, k=k)):.4g}, "
 print(f"a generator trained on T0={T0} samples acts like k = "
       f"{float(tz.generator_cutoff(beta=beta, T0=T0)):.1f}")
 
+# %% [markdown]
+# Theory as lines, simulation (the mixed law, `sim.zipf.mixed_error`) as markers with +-2
+# standard errors.
+
 # %%
-fig, ax = plt.subplots(figsize=(6, 4))
-ax.loglog(T, tz.memorization_error(beta=beta, T=T, N=N), label="clean")
-ax.loglog(T, tz.tail_cut_error(beta=beta, T=T, k=k, N=N), label=f"top k={k}")
-ax.loglog(T, tz.mixed_error(beta=beta, T=T, k=k, pi=pi, N=N), label=f"mix pi={pi}")
-for n in (1, 3):
-    ax.loglog(T, tz.generations_error(beta=beta, T=T, T0=T0, n=n, chain="resample", N=N), "--",
-              label=f"resample n={n}")
-est = sz.mixed_error(jax.random.key(0), beta=beta, T=Ts, k=k, pi=pi, N=N, seeds=seeds)
-ax.errorbar(Ts, est.mean, 2 * est.stderr, fmt="o", ms=4, label="simulation (mix)")
-ax.set_xlabel("T")
-ax.set_ylabel("test error")
-ax.legend(fontsize=7)
+last = {}  # the latest simulation: the parameters it ran at and its estimate
+
+
+def simulate(beta=beta, k=k, pi=pi):
+    est = sz.mixed_error(jax.random.key(0), beta=beta, T=Ts, k=k, pi=pi, N=N, seeds=seeds)
+    last.update(params=dict(beta=beta, k=k, pi=pi), est=est)
+    return est
+
+
+def draw(beta=beta, k=k, pi=pi, T0=T0):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.loglog(T, tz.memorization_error(beta=beta, T=T, N=N), label="clean")
+    ax.loglog(T, tz.tail_cut_error(beta=beta, T=T, k=k, N=N), label=f"top k={k}")
+    ax.loglog(T, tz.mixed_error(beta=beta, T=T, k=k, pi=pi, N=N), label=f"mix pi={pi}")
+    for n in (1, 3):
+        ax.loglog(T, tz.generations_error(beta=beta, T=T, T0=T0, n=n, chain="resample", N=N),
+                  "--", label=f"resample n={n}")
+    est, run = last["est"], last["params"]
+    ax.errorbar(Ts, est.mean, 2 * est.stderr, fmt="o", ms=4, color="k",
+                label="simulation (mix; " + ", ".join(f"{a}={v}" for a, v in run.items()) + ")")
+    ax.set_xlabel("T")
+    ax.set_ylabel("test error")
+    if run != dict(beta=beta, k=k, pi=pi):
+        ax.set_title("markers from an earlier run: press 'rerun simulation'", fontsize=9)
+    ax.legend(fontsize=7)
+    plt.show()
+
+
+est = simulate()
+draw()
 print("theory vs simulation (mix), z =", np.round(est.z(tz.mixed_error(beta=beta, T=Ts, k=k,
                                                                      pi=pi, N=N)), 2))
+
+# %% [markdown]
+# ## Explore
+# Moving a slider redraws the theory at once; the button reruns the simulation at the sliders'
+# values (the compiled programs come from the persistent compilation cache, so a rerun costs only
+# the sampling).
+
+# %%
+import ipywidgets as widgets  # noqa: E402
+from IPython.display import display  # noqa: E402
+
+explore = widgets.interactive(
+    draw,
+    beta=widgets.FloatSlider(value=beta, min=1.2, max=3.0, step=0.1, description="beta"),
+    k=widgets.IntSlider(value=k, min=5, max=300, step=5, description="k"),
+    pi=widgets.FloatSlider(value=pi, min=0.0, max=0.5, step=0.01, description="pi"),
+    T0=widgets.IntSlider(value=T0, min=100, max=10_000, step=100, description="T0"),
+)
+rerun = widgets.Button(description="rerun simulation")
+
+
+def on_rerun(_):
+    simulate(**{a: explore.kwargs[a] for a in ("beta", "k", "pi")})
+    explore.update()
+
+
+rerun.on_click(on_rerun)
+display(widgets.VBox([explore, rerun]))
