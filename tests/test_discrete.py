@@ -438,10 +438,11 @@ def test_curation_with_real_data():
 
 
 def test_curation_infinite_sample_matches_simulation(key):
-    """M = inf: the tree of candidate draws (exact draws of every round's law). Rewards R4/2
-    keep every state's mass above 1e-3 (the z band needs counts well above 0 at 1000 seeds)."""
-    kw = dict(p=P4, reward=R4 / 2, K=np.array([[2], [4]]), n=[0, 1, 3])
-    assert td.curated_law(**kw).min() > 1e-3
+    """M = inf: the tree of candidate draws (exact draws of every round's law). Rewards R4/3
+    keep every state's mass above 0.015: at least ~60 expected draws among the 4000 that 1000
+    seeds hold at the deepest level, so that the z band (estimated stderr) applies."""
+    kw = dict(p=P4, reward=R4 / 3, K=np.array([[2], [4]]), n=[0, 1, 3])
+    assert td.curated_law(**kw).min() > 0.015
     _close(sd.curated_law(key, **kw, seeds=1000), td.curated_law(**kw))
     _close(sd.curated_reward(key, **kw, seeds=1000), td.curated_reward(**kw))
     kw["policy"] = Policy.mix(0.3)  # the same programs: a share of fresh real draws
