@@ -10,8 +10,8 @@
 # %% [markdown]
 # # Regression on recursively generated labels
 #
-# Dohmatob, Feng, Kempe, *Model Collapse Demystified: The Case of Regression* (NeurIPS 2024);
-# `THEORY.md` section 1. Each generation refits a linear model on labels produced by the
+# Dohmatob, Feng, Kempe, *Model Collapse Demystified: The Case of Regression* (NeurIPS 2024,
+# arXiv 2402.07712). Each generation refits a linear model on labels produced by the
 # previous one; the downstream model is ridge on `T` samples labelled by generation `n`.
 # Change `n`, `lam`, `T0` below and watch theory (lines) and simulation (dots) move together.
 
@@ -68,3 +68,70 @@ for n_gen in (0, 1, 4):
     kw = dict(T=T, T0=800, n=n_gen, sigma=0.5, sigma0=1.0)
     print(n_gen, R.optimal_lam(spectrum=spectrum, w0=w0, **kw),
           R.optimal_lam_asymptotic(beta=2.0, r=0.5, d=400, **kw))
+
+# %% [markdown]
+# ## Explore: OLS against the number of generations, ridge against lam
+# Left: the exact OLS test error at generations 0..8 (line) and its simulation (markers, +-2
+# standard errors). Right: the ridge U-shape for the clean data (n = 0) and for generation n.
+# Moving a slider redraws the theory at once; the button reruns the simulation at the sliders'
+# values (the compiled programs come from the persistent compilation cache).
+
+# %%
+import ipywidgets as widgets  # noqa: E402
+from IPython.display import display  # noqa: E402
+
+gens = np.arange(9)
+last = {}  # the latest simulation: the parameters it ran at and its estimates
+
+
+def simulate(T0=2 * d, T=3 * d, n=2):
+    T0, T, n = int(T0), int(T), int(n)
+    ols = S.ols_test_error(key, d=d, T=T, T0=T0, n=gens, sigma=1.0, sigma0=1.0, seeds=seeds)
+    ridge = {g: S.isotropic_ridge_test_error(key, lam=lam_sim, d=d, T=T, T0=T0, n=g, sigma=1.0,
+                                             sigma0=1.0, w0_norm=1.0, seeds=seeds)
+             for g in sorted({0, n})}
+    last.update(params=dict(T0=T0, T=T, n=n), ols=ols, ridge=ridge)
+
+
+def draw(T0=2 * d, T=3 * d, n=2):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    run = last["params"]
+    left.plot(gens, R.ols_test_error(d=d, T=T, T0=T0, n=gens, sigma=1.0, sigma0=1.0), "-",
+              label="theory (exact)")
+    left.errorbar(gens, last["ols"].mean, 2 * last["ols"].stderr, fmt="o", color="k",
+                  label=f"simulation (T0={run['T0']}, T={run['T']})")
+    left.set(xlabel="generation n", ylabel="OLS test error", title=f"d = {d}")
+    left.legend(fontsize=8)
+    for g in sorted({0, n}):
+        kw = dict(d=d, T=T, T0=T0, n=g, sigma=1.0, sigma0=1.0, w0_norm=1.0)
+        line = right.plot(lam_line, R.isotropic_ridge_test_error(lam=lam_line, **kw),
+                          label=f"n = {g}")[0]
+        if g in last["ridge"]:
+            e = last["ridge"][g]
+            right.errorbar(lam_sim, e.mean, 2 * e.stderr, fmt="o", color=line.get_color())
+    right.set(xscale="log", yscale="log", xlabel="lam", ylabel="ridge test error")
+    right.legend(fontsize=8)
+    if run != dict(T0=T0, T=T, n=n):
+        fig.suptitle("markers from an earlier run: press 'rerun simulation'", fontsize=9)
+    plt.show()
+
+
+simulate(T0=2 * d, T=3 * d, n=2)
+draw(T0=2 * d, T=3 * d, n=2)
+
+explore = widgets.interactive(
+    draw,
+    T0=widgets.IntSlider(value=2 * d, min=d + 2, max=6 * d, step=2, description="T0"),
+    T=widgets.IntSlider(value=3 * d, min=d + 2, max=10 * d, step=2, description="T"),
+    n=widgets.IntSlider(value=2, min=0, max=8, step=1, description="n (ridge)"),
+)
+rerun = widgets.Button(description="rerun simulation")
+
+
+def on_rerun(_):
+    simulate(**explore.kwargs)
+    explore.update()
+
+
+rerun.on_click(on_rerun)
+display(widgets.VBox([explore, rerun]))

@@ -1,7 +1,5 @@
-"""Every regression figure and the notebook run at a small scale."""
+"""Every regression figure runs at a small scale (the notebook: tests/test_notebooks.py)."""
 
-import runpy
-from pathlib import Path
 
 from paper_figures import FIGURES
 from paper_figures.__main__ import render
@@ -30,6 +28,3 @@ def test_cache_resumes_and_detects_damage(tmp_path):
     fresh = Runner(tmp_path)
     assert fresh(S.ols_test_error, seed=3, **kw).mean == first.mean and fresh.hits == 0
 
-
-def test_regression_notebook_runs():
-    runpy.run_path(str(Path(__file__).parent.parent / "notebooks" / "regression_collapse.py"))
