@@ -7,6 +7,10 @@ with probability 1/answers; sim/neural/_twins.py), which is what the agreement t
 """
 
 import dataclasses
+import json
+import subprocess
+import sys
+import textwrap
 
 import jax.numpy as jnp
 import numpy as np
@@ -86,6 +90,26 @@ def test_mlp_generations_follow_the_chains(key, chain, T):
     assert np.all(np.abs(est[:, 0].z(expected)) <= Z), est[:, 0].z(expected)
     memo = sz.generations_error(key, **kw, seeds=16)
     np.testing.assert_allclose(est.mean[:, 2], memo.mean, rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_sharded_over_two_devices_equals_one_device(forced_devices_env):
+    """The same key gives the same trained networks' errors on 1 and on 2 (CPU) devices."""
+    code = textwrap.dedent("""
+        import json, jax, numpy as np
+        jax.config.update("jax_enable_x64", True)
+        import sim.neural as sn
+        from sim import RunOptions
+        run = lambda devices: sn.memorization_error(
+            jax.random.key(3), beta=1.5, T=np.array([5, 60]), N=32, seeds=6,
+            learner=sn.MLP(steps=30), options=RunOptions(devices=devices)).mean.tolist()
+        print(json.dumps([jax.device_count(), run(jax.devices()), run(jax.devices()[:1])]))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=300, env=forced_devices_env(2))
+    n_dev, two, one = json.loads(out.stdout.strip().splitlines()[-1])
+    assert n_dev == 2
+    np.testing.assert_allclose(two, one, rtol=1e-6)
 
 
 @pytest.mark.slow
