@@ -4,8 +4,8 @@ Lines: the exact theory (theory.zipf), times ``1 - 1/answers`` where a network i
 unseen query's answer is guessed right with probability ``1/answers``: sim/neural/_twins.py);
 markers: trained networks (+-2 stderr). Panels: (1) clean data, the memorisation law, log-log;
 (2) top-k and top-p generators: the plateau at the tail mass (Dohmatob et al., "A Tale of Tails",
-ICML 2024, arXiv:2402.07043, Theorem 2.1 and section 3); (3) a clean share pi: the plateau, then
-the clean data's own law ("grokking", ibid. section 4); (4) generations of a trained language model
+ICML 2024, arXiv:2402.07043, section 3); (3) a clean share pi: the plateau, then the clean
+data's own law ("grokking", ibid. section 3.3); (4) generations of a trained language model
 decoding its successor's data at temperature tau, against the exact resample and cut chains.
 
 Where the networks depart: at temperature 1 the trained chain follows the resample chain (a

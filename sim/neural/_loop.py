@@ -25,9 +25,10 @@ chain="resample", N)`` times ``(1 - 1/answers)`` (an unseen query is answered ri
 probability ``1/answers``); the chain that keeps only what was seen and restores its true
 frequencies is ``chain="cut"``. A top-``k`` decoder of a model trained on clean data draws the
 top-``k`` law of its training counts: with ``T0`` large enough that those are the ``k`` most
-probable queries, generation 1's error is ``tail_cut_error(beta, T=T0, k, N)`` (Dohmatob et al.,
-"A Tale of Tails: Model Collapse as a Change of Scaling Laws", ICML 2024, section 3 and
-Theorem 2.1, arXiv:2402.07043). A trained network departs from these where its law is not its
+probable queries and their counts close to ``T0 p_i``, generation 1's error tends to
+``tail_cut_error(beta, T=T0, k, N)`` (approximate at finite ``T0``; Dohmatob et al.,
+"A Tale of Tails: Model Collapse as a Change of Scaling Laws", ICML 2024, section 3,
+arXiv:2402.07043). A trained network departs from these where its law is not its
 training law: the softmax puts some mass on unseen queries (decoded at temperature 1 they come
 back with random answers), and its answer law after a seen query is not a point mass (decoded
 samples carry wrong answers, which the verifier removes). Temperature below 1 sharpens the law
@@ -123,7 +124,7 @@ def decoded_generations_error(key: jax.Array, /, *, beta, T0, n, N, policy: Poli
     decodes the next one's training data (:mod:`sim.neural._loop`).
 
     References: Dohmatob et al., "A Tale of Tails: Model Collapse as a Change of Scaling Laws",
-    ICML 2024, arXiv:2402.07043 (sections 2-3: top-k and the chain of generations); Shumailov
+    ICML 2024, arXiv:2402.07043 (section 3: top-k, top-p and the chain of generations); Shumailov
     et al., "AI models collapse when trained on recursively generated data", Nature 2024,
     arXiv:2305.17493 (the replace loop); Gerstgrasser et al., "Is Model Collapse Inevitable?",
     arXiv:2404.01413 (accumulate). No closed form for a trained network: the module docstring
