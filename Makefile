@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.docs-installed
+LAB_STAMP  := $(VENV)/.lab-installed
 SCALE  ?= quick
 
-.PHONY: test test-all figures bench bench-quick lint clean docs docs-full lab
+.PHONY: test test-slow test-all figures bench bench-quick lint clean docs docs-full lab
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +18,10 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
-test-all: $(STAMP)
+test-slow: $(DOCS_STAMP) $(LAB_STAMP)  # the slow tier: docs build, browser check, notebook kernels
+	$(PY) -m pytest -q -m slow
+
+test-all: $(DOCS_STAMP) $(LAB_STAMP)
 	$(PY) -m pytest -q
 
 figures: $(STAMP)
@@ -27,9 +32,6 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)  # JSON on stdout (CI checks it parses)
 	@OPENBLAS_NUM_THREADS=1 $(PY) -m bench --quick --json
-
-DOCS_STAMP := $(VENV)/.docs-installed
-LAB_STAMP  := $(VENV)/.lab-installed
 
 $(DOCS_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,docs]'
