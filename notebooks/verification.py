@@ -25,7 +25,10 @@ import theory.verification as V  # noqa: E402
 key = jax.random.key(0)
 
 # %% [markdown]
-# # Curating synthetic data with a verifier (BMC; THEORY 5)
+# # Curating synthetic data with a verifier
+#
+# BMC: Feng, Dohmatob, Yang, Charton, Kempe, "Beyond Model Collapse: Scaling Up with Synthesized
+# Data Requires Verification" (arXiv 2406.07515).
 #
 # A generator mislabels with probability p; a verifier keeps right labels with probability phi and
 # wrong ones with psi. What is kept has label noise q = p psi / (p psi + (1-p) phi), which crosses
@@ -52,6 +55,68 @@ print("exact       ", V.accuracy(**args))
 print("proportional", V.accuracy_proportional(**args))
 print("limit       ", V.accuracy_limit(p=args["p"], phi=1.0, psi=0.2, mu=1.0))
 print("simulation  ", est.mean, "+-", est.stderr)
+
+# %% [markdown]
+# Accuracy against the generator's label noise p: the exact finite-n accuracy and the
+# proportional limit (lines), the simulation (markers, +-2 standard errors), the critical noise
+# p* (dotted). Moving a slider redraws the theory at once; the button reruns the simulation at
+# the sliders' values (the compiled programs come from the persistent compilation cache).
+
+# %%
+import ipywidgets as widgets  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+from IPython.display import display  # noqa: E402
+
+p_line = np.linspace(0.0, 0.99, 100)
+p_exact = np.linspace(0.0, 0.99, 21)  # the exact accuracy costs a sum over the kept count
+p_sim = np.array([0.1, 0.3, 0.5, 0.7, 0.9])
+last = {}  # the latest simulation: the parameters it ran at and its estimate
+
+
+def simulate(phi=1.0, psi=0.2, mu=1.0, d=50, n=100):
+    est = S.accuracy(key, p=p_sim, phi=phi, psi=psi, mu=mu, d=d, n=n, seeds=2048)
+    last.update(params=dict(phi=phi, psi=psi, mu=mu, d=d, n=n), est=est)
+
+
+def draw(phi=1.0, psi=0.2, mu=1.0, d=50, n=100):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    kw = dict(phi=phi, psi=psi, mu=mu, d=d, n=n)
+    ax.plot(p_exact, V.accuracy(p=p_exact, **kw), label="exact (finite n)")
+    ax.plot(p_line, V.accuracy_proportional(p=p_line, **kw), "--", label="proportional limit")
+    est, run = last["est"], last["params"]
+    ax.errorbar(p_sim, est.mean, 2 * est.stderr, fmt="o", color="k",
+                label="simulation (" + ", ".join(f"{a}={v}" for a, v in run.items()) + ")")
+    p_star = float(V.critical_noise(phi=phi, psi=psi))
+    if p_star < 1:
+        ax.axvline(p_star, color="gray", ls=":", label=f"p* = {p_star:.3f}")
+    ax.set(xlabel="generator label noise p", ylabel="accuracy on the kept data")
+    if run != kw:
+        ax.set_title("markers from an earlier run: press 'rerun simulation'", fontsize=9)
+    ax.legend(fontsize=7)
+    plt.show()
+
+
+simulate()
+draw()
+
+explore = widgets.interactive(
+    draw,
+    phi=widgets.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="phi"),
+    psi=widgets.FloatSlider(value=0.2, min=0.0, max=1.0, step=0.05, description="psi"),
+    mu=widgets.FloatSlider(value=1.0, min=0.2, max=3.0, step=0.1, description="mu"),
+    d=widgets.IntSlider(value=50, min=1, max=400, step=1, description="d"),
+    n=widgets.IntSlider(value=100, min=1, max=400, step=1, description="n"),
+)
+rerun = widgets.Button(description="rerun simulation")
+
+
+def on_rerun(_):
+    simulate(**explore.kwargs)
+    explore.update()
+
+
+rerun.on_click(on_rerun)
+display(widgets.VBox([explore, rerun]))
 
 # %% [markdown]
 # ## Iterating generate -> verify -> retrain

@@ -1,6 +1,6 @@
 """Curation with a verifier (Feng et al., "Beyond Model Collapse"): symbolic checks, exact results
-against simulation, asymptotic laws, invariances, bad input, and the figures / notebook at smoke
-scale.
+against simulation, asymptotic laws, invariances, bad input, and the figures at smoke scale (the
+notebook runs in tests/test_notebooks.py).
 
 Sufficient-statistic simulations use SEEDS seeds everywhere (one compiled shape per sampler).
 Statistical checks: |mean - theory| <= Z * stderr with Z = 4 unless stated.
@@ -8,7 +8,6 @@ Statistical checks: |mean - theory| <= Z * stderr with Z = 4 unless stated.
 
 import itertools
 import math
-import runpy
 from pathlib import Path
 
 import numpy as np
@@ -344,9 +343,9 @@ def test_out_of_range_probabilities_property(bad, which):
         V.accuracy_limit(**kwargs, mu=1.0)
 
 
-# --- figures and notebook -------------------------------------------------------------------------
+# --- figures (the notebook: tests/test_notebooks.py) ---------------------------------------------
 
-def test_figures_and_notebook_smoke(tmp_path):
+def test_figures_smoke(tmp_path):
     from paper_figures import FIGURES
     from paper_figures.__main__ import render
 
@@ -354,4 +353,3 @@ def test_figures_and_notebook_smoke(tmp_path):
     assert len(names) == 3
     written = render(names, scale="smoke", out=tmp_path, cache=tmp_path / "cache", quiet=True)
     assert all(p.exists() and p.stat().st_size > 0 for p in written)
-    runpy.run_path(str(ROOT / "notebooks" / "verification.py"), run_name="__main__")
