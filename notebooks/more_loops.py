@@ -115,3 +115,109 @@ print("effective sample size (fit, mean):", np.round(TG.effective_sample_size(**
       np.round(TG.effective_sample_size(**loop, error="mean"), 2))
 print("fixed real set, MLE contraction:", np.round(TG.moment_contraction(
     n_real=10, n_synthetic=[5, 20, 80], loop="augmentation", estimator="mle"), 4))
+
+# %% [markdown]
+# ## Explore the four loops
+# Theory as lines, the raw-loop simulations as markers (+-2 standard errors): the fitted KDE's
+# variance and its stationary value M h^2; the contaminated-source risk for constant alpha and n
+# and its stationary value; the Bayesian learners' mean hypothesis; the Gaussian fresh data
+# loop's stationary fit error against the number of synthetic points. Moving a slider redraws the
+# theory at once; the button reruns every simulation at the sliders' values (the compiled
+# programs come from the persistent compilation cache).
+
+# %%
+import ipywidgets as widgets  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+from IPython.display import display  # noqa: E402
+
+kde_n, kde_sim = np.arange(0, 101), np.array([1, 5, 20, 50, 100])
+rounds, rounds_sim = np.arange(0, 11), np.array([1, 2, 5, 10])
+bayes_t, bayes_sim = np.arange(0, 21), np.array([1, 3, 10, 20])
+syn_line, syn_sim = np.arange(0, 101), np.array([0, 5, 20, 80])
+defaults = dict(M=20, h=0.3, alpha=0.2, n=20, n_bayes=5, a=2.0, b=3.0, n_real=10,
+                sampling_bias=0.7)
+last = {}  # the latest simulations: the parameters they ran at and their estimates
+
+
+def simulate(M, h, alpha, n, n_bayes, a, b, n_real, sampling_bias):
+    bayes = dict(n=n_bayes, a=a, b=b, h0=0.95)
+    last.update(
+        params=dict(M=M, h=h, alpha=alpha, n=n, n_bayes=n_bayes, a=a, b=b, n_real=n_real,
+                    sampling_bias=sampling_bias),
+        kde=SK.variance_after(key, n=kde_sim, M=M, h=h, seeds=SEEDS),
+        risk=SC.risk(key, p=p, alpha=alpha, n_samples=[5] + [n] * 10, t=rounds_sim,
+                     seeds=SEEDS),
+        bayes={lr: SB.mean_after(key, t=bayes_sim, learner=lr, seeds=SEEDS, **bayes)
+               for lr in TB.LEARNERS},
+        gauss=SG.stationary_fit_error(key, n_real=n_real, n_synthetic=syn_sim,
+                                      sampling_bias=sampling_bias, seeds=SEEDS),
+    )
+
+
+def markers(ax, x, est, color="k", label="simulation"):
+    ax.errorbar(x, est.mean, 2 * est.stderr, fmt="o", ms=4, color=color, label=label)
+
+
+def draw(M, h, alpha, n, n_bayes, a, b, n_real, sampling_bias):
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    kde, cont, bay, gau = axes.ravel()
+    kde.plot(kde_n, TK.variance_after(n=kde_n, M=M, h=h), label="theory (exact)")
+    kde.axhline(float(TK.stationary_variance(M=M, h=h)), color="gray", ls=":",
+                label="M h^2 (stationary)")
+    markers(kde, kde_sim, last["kde"])
+    kde.set(xlabel="generation n", ylabel="variance of the fitted KDE",
+            title=f"KDE, fixed h (M={M}, h={h})")
+    cont.plot(rounds, TC.risk(p=p, alpha=alpha, n_samples=[5] + [n] * 10, t=rounds),
+              label="theory (exact)")
+    cont.axhline(float(TC.stationary_risk(p=p, alpha=alpha, n=n)), color="gray", ls=":",
+                 label="stationary")
+    markers(cont, rounds_sim, last["risk"])
+    cont.set(xlabel="round t", ylabel="E ||Phat_t - P||^2",
+             title=f"contaminated source (n_0=5, n={n}, alpha={alpha})")
+    for i, lr in enumerate(TB.LEARNERS):
+        bay.plot(bayes_t, TB.mean_after(t=bayes_t, learner=lr, n=n_bayes, a=a, b=b, h0=0.95),
+                 color=f"C{i}", label=lr)
+        markers(bay, bayes_sim, last["bayes"][lr], color=f"C{i}", label=None)
+    bay.set(xlabel="learner t", ylabel="E h_t",
+            title=f"iterated learning (n={n_bayes}, Beta({a}, {b}), h0=0.95)")
+    gau.plot(syn_line, TG.stationary_fit_error(n_real=n_real, n_synthetic=syn_line,
+                                               sampling_bias=sampling_bias),
+             label="theory (exact)")
+    markers(gau, syn_sim, last["gauss"])
+    gau.set(xlabel="synthetic points per generation", ylabel="stationary fit error",
+            title=f"fresh data loop (n_real={n_real}, bias={sampling_bias})")
+    for ax in axes.ravel():
+        ax.legend(fontsize=7)
+    if last["params"] != dict(M=M, h=h, alpha=alpha, n=n, n_bayes=n_bayes, a=a, b=b,
+                              n_real=n_real, sampling_bias=sampling_bias):
+        fig.suptitle("markers from an earlier run: press 'rerun simulation'", fontsize=9)
+    fig.tight_layout()
+    plt.show()
+
+
+simulate(**defaults)
+draw(**defaults)
+
+explore = widgets.interactive(
+    draw,
+    M=widgets.IntSlider(value=20, min=2, max=100, step=1, description="M (KDE)"),
+    h=widgets.FloatSlider(value=0.3, min=0.05, max=1.0, step=0.05, description="h"),
+    alpha=widgets.FloatSlider(value=0.2, min=0.0, max=1.0, step=0.05, description="alpha"),
+    n=widgets.IntSlider(value=20, min=1, max=200, step=1, description="n (source)"),
+    n_bayes=widgets.IntSlider(value=5, min=1, max=30, step=1, description="n (Bayes)"),
+    a=widgets.FloatSlider(value=2.0, min=0.5, max=10.0, step=0.5, description="a"),
+    b=widgets.FloatSlider(value=3.0, min=0.5, max=10.0, step=0.5, description="b"),
+    n_real=widgets.IntSlider(value=10, min=2, max=100, step=1, description="n_real"),
+    sampling_bias=widgets.FloatSlider(value=0.7, min=0.1, max=1.5, step=0.05,
+                                      description="bias"),
+)
+rerun = widgets.Button(description="rerun simulation")
+
+
+def on_rerun(_):
+    simulate(**explore.kwargs)
+    explore.update()
+
+
+rerun.on_click(on_rerun)
+display(widgets.VBox([explore, rerun]))

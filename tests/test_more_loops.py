@@ -1,6 +1,6 @@
-"""The figures and the notebook of the KDE, contaminated-source and iterated-learning models."""
+"""The figures of the KDE, contaminated-source and iterated-learning models (the notebook:
+tests/test_notebooks.py)."""
 
-import runpy
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,3 @@ def test_figures_render_at_smoke_scale(tmp_path):
     render(list(NAMES), scale="smoke", out=tmp_path, cache=tmp_path / "cache", quiet=True)
     assert all((tmp_path / f"{n}.png").exists() for n in NAMES)
 
-
-@pytest.mark.slow
-def test_notebook_runs():
-    runpy.run_path(str(ROOT / "notebooks" / "more_loops.py"), run_name="__main__")
