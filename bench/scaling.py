@@ -1,4 +1,4 @@
-"""Scaling of the regression chain (issue 6): cost against seeds, d and T, ours against the NumPy
+"""Scaling of the regression chain: cost against seeds, d and T, ours against the NumPy
 lstsq loop (:func:`bench.regression.numpy_ols_chain`) at the same sizes, and the FLOP/s of the
 regression kernels as a fraction of this machine's matmul rate, measured in the same run.
 

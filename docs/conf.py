@@ -103,20 +103,5 @@ def _blank_line_before_lists(app, what, name, obj, options, lines) -> None:
     lines[:] = out
 
 
-#: Modules whose docstrings are plain text not yet written as reStructuredText: shown verbatim (a
-#: literal block), so that their layout cannot break the build.
-VERBATIM = ("theory.regression._policies", "sim.regression._policies", "theory.policy",
-            "theory.gaussian", "sim.gaussian", "theory.discrete", "sim.discrete")
-
-
-def _verbatim(app, what, name, obj, options, lines) -> None:
-    module = getattr(obj, "__module__", None) or (name if what == "module" else "")
-    if what == "module":
-        module = name
-    if module.startswith(VERBATIM) and lines:
-        lines[:] = ["::", ""] + ["    " + line for line in lines] + [""]
-
-
 def setup(app):
-    app.connect("autodoc-process-docstring", _verbatim)
     app.connect("autodoc-process-docstring", _blank_line_before_lists)

@@ -39,7 +39,7 @@ jax.config.update("jax_enable_x64", True)
 @pytest.fixture
 def forced_devices_env():
     """``env(n)``: the environment for a subprocess that sees n virtual CPU devices, keeping this
-    session's XLA_FLAGS (optimisation level, scheduler)."""
+    test run's XLA_FLAGS (optimisation level, scheduler)."""
     def env(n: int) -> dict:
         flags = f"{os.environ['XLA_FLAGS']} --xla_force_host_platform_device_count={n}"
         return {**os.environ, "XLA_FLAGS": flags}

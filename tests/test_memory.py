@@ -1,4 +1,4 @@
-"""Memory-budget chunking (sim/_montecarlo.py, issue 6): chunks of seeds are sized so that XLA's
+"""Memory-budget chunking (sim/_montecarlo.py): chunks of seeds are sized so that XLA's
 memory analysis of the compiled chunk fits the budget, and the process's peak memory follows."""
 
 import json

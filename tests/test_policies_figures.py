@@ -1,4 +1,5 @@
-"""Figures, notebook and benchmark of issue 4 run at small scale."""
+"""Figures, notebook and benchmark of the data policies (replace, accumulate, mix, weighted) run
+at small scale."""
 
 import runpy
 from pathlib import Path

@@ -474,7 +474,7 @@ def squared_distance(*, p, M, n, policy: Policy | str = "replace") -> np.ndarray
     (:func:`heterozygosity`). Stationary values: H_0 (replace), H_0 (1 - sin(x)/x), x = pi/sqrt M
     (accumulate), H_0 - H* (mix, fixed-real).
 
-    References and Args: as :func:`heterozygosity`.
+    References: as :func:`heterozygosity` (Seddik et al., arXiv:2404.05090).
 
     Returns: float64 array of the broadcast shape of (M, n).
     """
@@ -491,7 +491,7 @@ def expected_support(*, p, M, n, policy: Policy | str = "replace") -> np.ndarray
     :func:`expected_lost_mass`, truncation error below 3e-17 (n - 1) per state); accumulate and
     fixed-real: sum_i (1 - (1 - p_i)^M) for n >= 1. n = 0: the support of p.
 
-    Args: as :func:`expected_lost_mass`. Returns: float64 array of the broadcast shape of (M, n).
+    Returns: float64 array of the broadcast shape of (M, n).
     """
     grid = validate_chain(p=p, M=M, n=n, policy=policy)
     p, b, pol = grid.options["p"], grid.arrays, grid.options["policy"]
@@ -674,3 +674,52 @@ def curated_reward(*, p, reward, K, n, M=np.inf,
     """
     law = curated_law(p=p, reward=reward, K=K, n=n, M=M, policy=policy)
     return law @ validate_curation(p=p, reward=reward, K=1, n=0).options["reward"]
+
+
+# --------------------------------------------------------------------------------------------
+# Documentation: every public function's Args (domains as the validators enforce them)
+
+#: What each parameter means, with the domain its validator enforces.
+ARG_DOCS = {
+    "p": "the true law, a 1-D probability vector of >= 2 states (summing to 1).",
+    "M": "samples per refit, an integer >= 1 (broadcast; under ``fixed-real`` the size of the "
+         "kept real sample).",
+    "n": "generation (number of refits), an integer >= 0 (broadcast).",
+    "policy": "the data policy: one of ``DISCRETE_POLICIES`` (``replace``, ``accumulate``, "
+              "``Policy.mix(real)``, ``Policy.fixed_real(ratio)``) or its name.",
+    "q": "initial mass of one state, a real in [0, 1] (broadcast).",
+    "rate0": "the initial Poisson rate, a real > 0 (broadcast).",
+    "k": "number of refits of the Poisson rate, an integer >= 0 (broadcast).",
+    "reward": "one finite real reward per state of p (spanning at most 700 over the states of "
+              "positive mass).",
+    "K": "candidates drawn per kept sample, an integer >= 1 or inf (broadcast).",
+    "order": "the order in x = 1/sqrt(M) to which the series identity is checked, an even "
+             "integer >= 2.",
+}
+
+_N_INF = {"n": "generation, an integer >= 0 or inf (the limit) (broadcast)."}
+_CURATION = {"p": "the initial law, a 1-D probability vector of >= 2 states.",
+             "n": "rounds of curation, an integer >= 0 (broadcast).",
+             "M": "kept samples per round, an integer >= 1 or inf (the default; broadcast).",
+             "policy": "``replace`` (the default) or ``Policy.mix(real)``."}
+#: Per-function domains that differ from :data:`ARG_DOCS`.
+ARG_OVERRIDES = {
+    "loss_probability": {"M": "samples in the generation, an integer >= 1 (broadcast)."},
+    "validate_loss": {"M": "samples in the generation, an integer >= 1 (broadcast)."},
+    "fixation_probability": _N_INF,
+    "validate_fixation": _N_INF,
+    "validate_moments": _N_INF,
+    "squared_distance": _N_INF,
+    "poisson_survival_bounds": {"n": "samples per refit, an integer >= 1 (broadcast)."},
+    "validate_poisson": {"n": "samples per refit, an integer >= 1 (broadcast)."},
+    "curated_reward": _CURATION,
+    "validate_curation": _CURATION,
+}
+
+from theory._docs import document  # noqa: E402
+
+document(globals(), __all__, ARG_DOCS,
+         'Shumailov et al., "AI models collapse when trained on recursively generated data", '
+         "Nature 631 (2024), arXiv 2305.17493, the discrete model of Section 4; Suresh, "
+         "Thangaraj, Khandavally, arXiv 2412.17646; Seddik et al., arXiv 2404.05090; Ferbach et "
+         "al., arXiv 2407.09499; docs/theory/discrete.md.", ARG_OVERRIDES)

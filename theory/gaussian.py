@@ -423,12 +423,6 @@ def variance_after(*, n, M, sigma=1.0, estimator: str = "unbiased",
     accumulate-subsample (KAZ's fixed budget) and fixed-real: the exact linear recursions of
     :func:`_moment_paths` (accumulate-subsample: :func:`_subsample_paths`).
 
-    Args:
-        n: generation, integer >= 0. M: samples per fit, integer >= 2 (under fixed-real, the
-            real set's size). sigma: the truth's standard deviation, > 0. estimator: ``"unbiased"``
-            or ``"mle"``. policy: one of ``CHAIN_POLICIES`` or a :class:`theory.policy.Policy`.
-        sampling_bias: in (0, 1], the variance factor of synthetic draws (1: unbiased sampling).
-
     Returns:
         float64 array of the broadcast shape.
     """
@@ -473,7 +467,8 @@ def mean_drift(*, n, M, sigma=1.0, estimator: str = "unbiased",
     +0.8%, -2.6%, -8.2% at M = 10 and n = 5, 20, 100 (-2.5% at M = 32, n = 100). fixed-real:
     sigma^2/M (the real set's own error) plus the synthetic part U_n of :func:`_moment_paths`.
 
-    Args and Returns: as :func:`variance_after`.
+    Returns:
+        float64 array of the broadcast shape.
     """
     grid = validate_chain(n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
                           sampling_bias=sampling_bias)
@@ -630,9 +625,6 @@ def mean_sq_error(*, d, n, M, sigma=1.0, estimator: str = "unbiased",
     to the 1-D chain: E ||Sigma_n - Sigma||_F^2 has a (tr Sigma)^2 cross term
     (:func:`covariance_sq_error`).
 
-    Args:
-        d: dimension, integer >= 1; M >= d + 1; the rest as :func:`variance_after`.
-
     Returns:
         float64 array of the broadcast shape.
     """
@@ -647,7 +639,8 @@ def covariance_ratio(*, d, n, M, sigma=1.0, estimator: str = "unbiased",
     E sigma_n^2/sigma^2 (:func:`variance_after` at sigma = 1), for every d and every Sigma (the
     derived fact of :func:`mean_sq_error`); independent of ``sigma``.
 
-    Args and Returns: as :func:`mean_sq_error`.
+    Returns:
+        float64 array of the broadcast shape.
     """
     grid = validate_chain_d(d=d, n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
                             sampling_bias=sampling_bias)
@@ -691,7 +684,8 @@ def covariance_sq_error(*, d, n, M, sigma=1.0, estimator: str = "unbiased",
     2 n/M in 1-D). Other policies: no closed form here (a ValueError; the simulator twin runs
     them).
 
-    Args and Returns: as :func:`mean_sq_error`.
+    Returns:
+        float64 array of the broadcast shape.
     """
     grid = validate_chain_d(d=d, n=n, M=M, sigma=sigma, estimator=estimator, policy=policy,
                             sampling_bias=sampling_bias)
@@ -809,12 +803,6 @@ def stationary_mean_error(*, n_real, n_synthetic, sigma=1.0, sampling_bias=1.0,
     own error) plus a stationary synthetic part, below sigma^2/(2 n_real) times the stationary
     variance ratio.
 
-    Args:
-        n_real: real points per generation (fresh) or in the fixed set, integer >= 2.
-        n_synthetic: synthetic points per generation, integer >= 0.
-        sigma: > 0. sampling_bias: in (0, 1]. estimator: ``"unbiased"`` or ``"mle"``.
-        loop: ``"fresh"`` or ``"augmentation"``.
-
     Returns:
         float64 array of the broadcast shape.
     """
@@ -829,7 +817,8 @@ def stationary_variance(*, n_real, n_synthetic, sigma=1.0, sampling_bias=1.0,
     sampling_bias < 1 it falls below sigma^2 as the synthetic share grows (diversity lost), to 0
     as n_synthetic/n_real -> infinity.
 
-    Args and Returns: as :func:`stationary_mean_error`.
+    Returns:
+        float64 array of the broadcast shape.
     """
     return _stationary(validate_loop(n_real=n_real, n_synthetic=n_synthetic, sigma=sigma,
                                      sampling_bias=sampling_bias, estimator=estimator,
@@ -848,10 +837,6 @@ def effective_sample_size(*, n_real, n_synthetic, sampling_bias=1.0,
     (D = (n_r + n_s lambda V)/(n_r (n_r + 2 n_s)) < 1/n_r); for the fit error they hurt once
     sampling_bias is small enough or the synthetic share large enough (the fitted variance
     collapses): the phase boundary n' = n_real.
-
-    Args:
-        n_real, n_synthetic, sampling_bias, estimator, loop: as :func:`stationary_mean_error`.
-        error: ``"fit"`` or ``"mean"``.
 
     Returns:
         float64 array of the broadcast shape (a real number, not rounded; 0 where the fit error
@@ -1071,7 +1056,8 @@ def stationary_fit_error(*, n_real, n_synthetic, sigma=1.0, sampling_bias=1.0,
     (:func:`effective_sample_size`). With n_synthetic = 0 it is one real fit's
     1/n_r + 1/(2(n_r - 1)) (unbiased) or 1/n_r + (2 n_r - 1)/(4 n_r^2) (MLE), times sigma^2.
 
-    Args and Returns: as :func:`stationary_mean_error`.
+    Returns:
+        float64 array of the broadcast shape.
     """
     grid = validate_loop(n_real=n_real, n_synthetic=n_synthetic, sigma=sigma,
                          sampling_bias=sampling_bias, estimator=estimator, loop=loop)
@@ -1096,3 +1082,56 @@ def derive_real_fit_sample_size(estimator: str) -> sp.Expr:
     # the larger root is the one above 1 (g decreases from +inf, or from 5/4, to 0 on (1, inf))
     (root,) = [r for r in roots if (r.subs(f, sp.Rational(1, 10)) > 1) is sp.true]
     return sp.simplify(root)
+
+
+# --- documentation: every public function's Args (domains as the validators enforce them) -------
+
+#: What each parameter means, with the domain its validator enforces.
+ARG_DOCS = {
+    "n": "generation (number of refits), an integer >= 0 (broadcast).",
+    "M": "samples per fit, an integer >= 2 (broadcast; under ``fixed-real`` the size of the kept "
+         "real set; in dimension d, M >= d + 1 for a full-rank covariance fit).",
+    "sigma": "standard deviation of the truth N(mu, sigma^2) (per coordinate in dimension d), a "
+             "real > 0 (broadcast).",
+    "estimator": '``"unbiased"`` (divisor M - 1) or ``"mle"`` (divisor M).',
+    "policy": "the data policy: one of ``CHAIN_POLICIES`` (``replace``, ``accumulate``, ``mix``, "
+              "``accumulate-subsample``, ``fixed-real``) or a :class:`theory.policy.Policy`.",
+    "sampling_bias": "variance factor lambda of every synthetic draw N(mu_i, lambda sigma_i^2), a "
+                     "real in (0, 1] (broadcast; 1: unbiased sampling).",
+    "d": "dimension, an integer >= 1 (broadcast; M >= d + 1).",
+    "n_real": "real points per generation (``fresh`` loop) or in the fixed real set "
+              "(``augmentation``), an integer >= 2 (broadcast).",
+    "n_synthetic": "synthetic points per generation, an integer >= 0 (broadcast).",
+    "loop": '``"fresh"`` (new real data every generation) or ``"augmentation"`` (a fixed real '
+            "set).",
+    "error": '``"fit"`` (the second-order Frechet fit error) or ``"mean"`` (the mean\'s squared '
+             "error).",
+    "w": "weight of the real data in the estimate, a real in (0, 1] (broadcast).",
+    "k": "real-to-synthetic size ratio (n real, n/k synthetic points per round), a real > 0 "
+         "(broadcast).",
+}
+
+#: Per-function domains that differ from :data:`ARG_DOCS`.
+ARG_OVERRIDES = {
+    name: {"n": "fresh real points per round, an integer >= 1 (broadcast)."}
+    for name in ("weighted_stationary_variance", "validate_weighted")
+} | {
+    name: {"M": "samples per fit, an integer >= 2 (broadcast).",
+           "policy": "a :class:`theory.policy.Policy` (``mix`` and ``fixed-real`` carry the "
+                     "counts; any other policy gives 0)."}
+    for name in ("real_count", "synthetic_count")
+} | {
+    name: {"n": "number of refits, an integer >= 0 (broadcast; default 1).",
+           "M": "samples per fit, an integer >= d + 1 (broadcast)."}
+    for name in ("logdet_drift", "validate_logdet")
+}
+
+from theory._docs import document  # noqa: E402
+
+document(globals(), __all__, ARG_DOCS,
+         'Shumailov et al., "AI models collapse when trained on recursively generated data", '
+         "Nature 631 (2024), arXiv 2305.17493, the Gaussian example of Section 4; Kazdan et al., "
+         '"Collapse or Thrive?", arXiv 2410.16713, Section 3; Alemohammad et al., "Self-Consuming '
+         'Generative Models Go MAD", ICLR 2024, arXiv 2307.01850; Bertrand et al., arXiv '
+         "2310.00429; He, Xu, Cheng, arXiv 2502.18049; docs/theory/gaussian.md.",
+         ARG_OVERRIDES)

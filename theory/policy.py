@@ -113,7 +113,22 @@ def as_policy(policy: Policy | str, allowed: tuple[str, ...] = POLICY_NAMES) -> 
 
     Parametrised policies are given as the object or as its printed form (``"mix(real=0.2)"``,
     ``"weighted(w=0.6, k=2)"``, ``"fixed-real(ratio=1)"``), which keeps configurations
-    JSON-friendly. The error lists the valid names.
+    JSON-friendly. The error lists the valid names. The policies are those of the papers
+    listed in the module docstring (replace and accumulate: Gerstgrasser et al., arXiv
+    2404.01413, Section 3; accumulate-subsample: Kazdan et al., arXiv 2410.16713, Section 2;
+    fixed-real: Bertrand et al., arXiv 2310.00429; docs/theory/policies.md).
+
+    Args:
+        policy: a :class:`Policy`, a name of ``POLICY_NAMES`` or a parametrised policy's printed
+            form.
+        allowed: the names the calling model accepts, a subset of ``POLICY_NAMES`` (default:
+            all).
+
+    Returns:
+        The :class:`Policy`.
+
+    Raises:
+        ValueError: the name is unknown, not in ``allowed``, or its parameters are malformed.
     """
     if isinstance(policy, str) and (found := _PRINTED.fullmatch(policy.replace(" ", ""))):
         name, args = found.groups()

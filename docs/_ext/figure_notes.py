@@ -117,7 +117,7 @@ REPRODUCES: dict[str, tuple[str, str]] = {
     "neural_memorization": (
         "Trained networks in place of the ideal memoriser, in the Zipf loops of Dohmatob, Feng, "
         "Yang, Charton, Kempe (arXiv 2402.07043): the clean law, tail cuts, a clean share and "
-        "decoded generations. The toolkit's own illustration.", "theory/zipf"),
+        "decoded generations. The toolkit's own illustration.", "theory/neural"),
     "bayes_iterated_learning": (
         _OWN + ": iterated learning with Bayesian agents (posterior sampling converges to the "
         "prior; MAP and posterior-mean learners do not).", "theory/bayes"),

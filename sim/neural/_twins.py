@@ -13,8 +13,8 @@ computed exactly by enumerating the queries: ``sum_i p_i 1[argmax_a f(i)_a != a_
 What to expect, exactly: an unseen query's answer is independent of everything the network is
 trained on (its weight in the loss is 0), so the network answers it right with probability exactly
 ``1 / answers``. A network that fits its training data (every seen query answered right) therefore
-has expected error ``(1 - 1/answers)`` times the memoriser's, the theory's law (for the default 256
-answers, 0.4 % below it). Where the network departs from that (too few steps, too little capacity,
+has expected error ``(1 - 1/answers)`` times the memoriser's, the theory's law (for the default 64
+answers, 1.6 % below it). Where the network departs from that (too few steps, too little capacity,
 or a transformer's smoothing across queries), the difference is the network's, not the data's.
 
 :func:`generations_error`: the chains of :func:`sim.zipf.generations_error` (resample, cut; the
@@ -51,7 +51,18 @@ _ANSWERS, _INIT = 0x5A5A, 0xA5A5
 
 def resolve_learner(learner: Any) -> MLP | Transformer:
     """The learner configuration named by ``learner``: ``"mlp"``, ``"transformer"`` (their
-    defaults) or an :class:`MLP` / :class:`Transformer` instance."""
+    defaults) or an :class:`MLP` / :class:`Transformer` instance (the learners of
+    docs/theory/neural.md).
+
+    Args:
+        learner: ``"mlp"``, ``"transformer"``, or an :class:`MLP` / :class:`Transformer`.
+
+    Returns:
+        The configuration.
+
+    Raises:
+        ValueError: any other value.
+    """
     if isinstance(learner, MLP | Transformer):
         return learner
     if isinstance(learner, str) and learner in LEARNERS:
@@ -189,7 +200,8 @@ def _neural_twin(data_twin: Callable) -> Callable:
     simulate.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     simulate.__module__ = "sim.neural"
     simulate.__doc__ = (
-        f"Twin of :func:`theory.zipf.{theory.__name__}` with a trained network as learner (same "
+        f"Monte Carlo twin of :func:`theory.zipf.{theory.__name__}` with a trained network as "
+        f"learner (same "
         f"arguments, plus ``key``, ``seeds``, ``options`` and ``learner``); returns an "
         f":class:`sim.Estimate`.\n\nThe training data are those of "
         f":func:`sim.zipf.{theory.__name__}` ({_first_sentence(decl.doc)}); "
@@ -204,12 +216,13 @@ def _neural_twin(data_twin: Callable) -> Callable:
         f"Laws\", ICML 2024, arXiv:2402.07043 (the laws and their references: "
         f":func:`theory.zipf.{theory.__name__}`).\n\n"
         f"Args:\n    key: the random key (seed ``s`` uses ``fold_in(key, s)``).\n"
-        f"    {', '.join(inspect.signature(theory).parameters)}: as "
-        f":func:`theory.zipf.{theory.__name__}` (same domains), with ``N`` a finite integer.\n"
-        f"    learner: ``\"mlp\"``, ``\"transformer\"``, or an :class:`sim.neural.MLP` / "
-        f":class:`sim.neural.Transformer`.\n    seeds: an integer >= 2.\n"
-        f"    options: a :class:`sim.RunOptions`.\n\n"
-        f"Returns:\n    An :class:`sim.Estimate` of the theory's shape.")
+        + "".join(f"    {a}: as in :func:`theory.zipf.{theory.__name__}` (same domain"
+                  + (", a finite integer here" if a == "N" else "") + ").\n"
+                  for a in inspect.signature(theory).parameters)
+        + "    learner: ``\"mlp\"``, ``\"transformer\"``, or an :class:`sim.neural.MLP` / "
+        ":class:`sim.neural.Transformer`.\n    seeds: an integer >= 2.\n"
+        "    options: a :class:`sim.RunOptions`.\n\n"
+        "Returns:\n    An :class:`sim.Estimate` of the theory's shape.")
     simulate.twin = _declare(data_twin, MLP())
     return simulate
 
@@ -224,6 +237,21 @@ def fit_error(key: jax.Array, /, *, beta, T, N=None, learner: str | MLP | Transf
               seeds: int, options: RunOptions | None = None) -> Estimate:
     """Training error of a learner trained on ``T`` clean samples (the data of
     :func:`memorization_error`): the fraction of the training samples it answers wrong (0 when it
-    fits its training data). Args as :func:`memorization_error`."""
+    fits its training data). docs/theory/neural.md; the data of Dohmatob et al., "A Tale of
+    Tails", arXiv 2402.07043, Section 3.
+
+    Args:
+        key: the random key (seed ``s`` uses ``fold_in(key, s)``).
+        beta: Zipf exponent, a real > 1.
+        T: number of training samples, an integer >= 0.
+        N: vocabulary size, a finite integer >= 1.
+        learner: ``"mlp"``, ``"transformer"``, or an :class:`sim.neural.MLP` /
+            :class:`sim.neural.Transformer`.
+        seeds: an integer >= 2.
+        options: a :class:`sim.RunOptions`.
+
+    Returns:
+        An :class:`sim.Estimate` of the broadcast shape of (beta, T).
+    """
     return _sweep(sz.memorization_error, key, learner, seeds, options,
                   dict(beta=beta, T=T, N=N))[..., 1]

@@ -257,11 +257,11 @@ def fixed_design_error(*, d, T, n, sigma, policy: Policy | str = "replace",
       1/10      5  0.2794 +- 0.0025    0.2806    +0.4%   0.2686      -3.9%
       1/10     20  0.3408 +- 0.0031    0.3366    -1.2%   0.3133      -8.1%
       1/5       1  0.2562 +- 0.0024    0.2564    +0.1%   0.2564      +0.1%
-      1/5       5  0.6852 +- 0.0067    0.6786    -1.0%   0.6130     -10.5%
-      1/5      20  0.8557 +- 0.0082    0.8488    -0.8%   0.7150     -16.4%
+      1/5       5  0.6852 +- 0.0067    0.6786    -1.0%   0.6130      -10.5%
+      1/5      20  0.8557 +- 0.0082    0.8488    -0.8%   0.7150      -16.4%
       1/3.2     1  0.4754 +- 0.0048    0.4762    +0.2%   0.4762      +0.2%
-      1/3.2     5  1.4179 +- 0.0159    1.3899    -2.0%   1.1385     -19.7%
-      1/3.2    20  1.9556 +- 0.0221    1.8909    -3.3%   1.3279     -32.1%
+      1/3.2     5  1.4179 +- 0.0159    1.3899    -2.0%   1.1385      -19.7%
+      1/3.2    20  1.9556 +- 0.0221    1.8909    -3.3%   1.3279      -32.1%
       1/2       1  1.0938 +- 0.0139    1.1111    +1.6%   1.1111      +1.6%
       1/2       5  196 +- 124          4.99      (none)  2.66        (none)
       ======  ===  ==================  ========  ======  ==========  ======
@@ -275,6 +275,7 @@ def fixed_design_error(*, d, T, n, sigma, policy: Policy | str = "replace",
       T = 32; 5e-23 at T = 50), which neither the theory nor a simulation of practical size
       sees; at T = 20 it is frequent and the simulated mean does not settle. Domain: the fits
       must draw more distinct rows than d on average, d/(T - 1) < P(a row is drawn at fit n).
+
     ``design="fresh"`` (a new X each iteration, fits on everything kept):
     * replace [exact]: the same n sigma^2 d/(T-d-1) (independent increments again);
     * accumulate [exact, derived here; GER and DD treat the fixed design]:
@@ -304,3 +305,25 @@ def fixed_design_error(*, d, T, n, sigma, policy: Policy | str = "replace",
 @functools.cache
 def _numeric(policy: str):
     return numeric(derive_fixed_design_error(policy), [_d, _T, _n, _sigma])
+
+
+#: What each parameter of the chain means, with the domain its validator enforces.
+ARG_DOCS = {
+    "d": "dimension, an integer >= 1 (broadcast).",
+    "T": "labels per iteration (rows of the design), an integer >= d + 2 (broadcast; under "
+         "``accumulate-subsample`` large enough that a fit draws more than d distinct rows on "
+         "average, d/(T - 1) < 1 - C(nT - n, T)/C(nT, T)).",
+    "n": "iteration (number of fits), an integer >= 0 (broadcast).",
+    "sigma": "label noise standard deviation, a real >= 0 (broadcast).",
+    "policy": "one of ``FIXED_DESIGN_POLICIES`` (``replace``, ``accumulate``, "
+              "``accumulate-subsample``) or a :class:`theory.policy.Policy` of those names.",
+    "design": '``"fixed"`` (one design for every iteration) or ``"fresh"`` (a new design each '
+              "iteration; not with ``accumulate-subsample``).",
+}
+
+from theory._docs import document  # noqa: E402
+
+document(globals(), ["fixed_design_error", "validate_fixed_design"], ARG_DOCS,
+         'Gerstgrasser et al., "Is Model Collapse Inevitable?", arXiv 2404.01413, Section 3; Dey '
+         'and Donoho, arXiv 2410.22812; Kazdan et al., "Collapse or Thrive?", arXiv 2410.16713; '
+         "docs/theory/policies.md.")
