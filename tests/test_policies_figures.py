@@ -1,7 +1,6 @@
-"""Figures, notebook and benchmark of the data policies (replace, accumulate, mix, weighted) run
-at small scale."""
+"""Figures of the data policies (replace, accumulate, mix, weighted) run at small scale (the
+notebook: tests/test_notebooks.py)."""
 
-import runpy
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,3 @@ def test_figures_render_at_smoke_scale(tmp_path):
     render(names, scale="smoke", out=tmp_path, cache=tmp_path / "cache", quiet=True)
     assert all((tmp_path / f"{n}.png").exists() for n in names)
 
-
-def test_notebook_runs():
-    runpy.run_path(str(ROOT / "notebooks" / "keeping_real_data.py"), run_name="__main__")
