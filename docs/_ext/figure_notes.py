@@ -36,8 +36,13 @@ REPRODUCES: dict[str, tuple[str, str]] = {
     "policies_accumulate": (
         "Replace against accumulate in a fixed-design linear regression: Gerstgrasser et al. "
         "(arXiv 2404.01413), Section 3, with the pi^2/6 bound of Dey and Donoho (arXiv "
-        "2410.22812), and the accumulate-subsample loop of Kazdan et al. (arXiv 2410.16713). "
-        "The toolkit's own illustration at its own sizes.", "theory/policies"),
+        "2410.22812), and the accumulate-subsample loop of Kazdan et al. (arXiv 2410.16713) on "
+        "its raw pool of (row, label) pairs with the row-cavity theory derived here. Three "
+        "panels: the regression chain (d = 10, T = 50); the Gaussian mean under the same "
+        "policies (M = 20, the exact finite-M recursions); accumulate-subsample after n fits "
+        "against d/T, the raw pool's simulation against the cavity theory, the leading-order "
+        "form and the rows-in-place simplification. The toolkit's own illustration at its own "
+        "sizes.", "theory/policies"),
     "policies_strong_collapse": (
         "Strong model collapse: the error floor p2^2 c^2 of a fixed synthetic fraction p2, "
         "Dohmatob, Feng, Subramonian, Kempe (arXiv 2410.04840), Section 3. The toolkit's own "
