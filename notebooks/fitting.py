@@ -10,7 +10,14 @@
 import os
 import warnings
 
-import matplotlib
+import jax
+
+from sim._compilation_cache import enable_compilation_cache
+
+enable_compilation_cache()  # compiled programs persist on disk (./.cache/jax; COLLAPSE_JAX_CACHE)
+jax.config.update("jax_enable_x64", True)
+
+import matplotlib  # noqa: E402
 
 matplotlib.use(os.environ.get("MPLBACKEND", "Agg"))
 import matplotlib.pyplot as plt  # noqa: E402
@@ -95,3 +102,71 @@ print(compare(fits))
 best = fits[1]
 if best.plateau is not None:
     print("plateau:", best.plateau, "; scaling stops at T =", best.scaling_stops(0.1))
+
+# %% [markdown]
+# ## A simulated curve: fit the exact law to a tail-cut simulation
+# `sim.zipf.tail_cut_error` trains the memorising model on T draws from a top-k generator (a
+# vocabulary of N symbols); the exact finite-N theory is the line, the simulation the markers
+# (+-2 standard errors), and the `zipf_tail_cut` fit to the markers (infinite vocabulary, so its
+# plateau sits above the finite-N one by about the mass beyond N) the dashed line with its band.
+# Moving a slider redraws the theory at once; the button reruns the simulation and the fit at the
+# sliders' values (the compiled programs come from the persistent compilation cache).
+
+# %%
+import ipywidgets as widgets  # noqa: E402
+from IPython.display import display  # noqa: E402
+
+import sim.zipf as sz  # noqa: E402
+
+N_vocab, sim_seeds = 4096, 200
+T_sim = np.round(np.logspace(1, 3.7, 8))  # below the T at which every head symbol is seen
+T_line = np.logspace(1, 5, 100)
+last = {}  # the latest simulation and fit: the parameters they ran at
+
+
+def simulate(beta=1.8, k=30):
+    est = sz.tail_cut_error(jax.random.key(0), beta=beta, T=T_sim, k=k, N=N_vocab,
+                            seeds=sim_seeds)
+    fit = fit_curve(T=T_sim, error=est.mean, stderr=est.stderr, law="zipf_tail_cut")
+    last.update(params=dict(beta=beta, k=k), est=est, fit=fit)
+
+
+def draw(beta=1.8, k=30):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(T_line, tz.tail_cut_error(beta=beta, T=T_line, k=k, N=N_vocab),
+            label=f"theory (exact, N={N_vocab})")
+    ax.axhline(float(tz.tail_mass(beta=beta, k=k)), color="gray", ls=":",
+               label="tail mass 1 - P_k (N = inf)")
+    est, fit, run = last["est"], last["fit"], last["params"]
+    ax.errorbar(T_sim, est.mean, 2 * est.stderr, fmt="o", ms=4, color="k",
+                label=f"simulation (beta={run['beta']}, k={run['k']})")
+    f, lo, hi = fit.predict(T_line)
+    ax.plot(T_line, f, "--", color="C1", label=f"fit: beta={fit.params['beta']:.3f}, "
+                                                 f"k={fit.params['k']:.1f}")
+    ax.fill_between(T_line, lo, hi, color="C1", alpha=0.25, lw=0)
+    ax.set(xscale="log", yscale="log", xlabel="T", ylabel="test error")
+    if run != dict(beta=beta, k=k):
+        ax.set_title("markers and fit from an earlier run: press 'rerun simulation'", fontsize=9)
+    ax.legend(fontsize=7)
+    plt.show()
+
+
+simulate()
+draw()
+print(last["fit"])
+
+explore = widgets.interactive(
+    draw,
+    beta=widgets.FloatSlider(value=1.8, min=1.2, max=3.0, step=0.1, description="beta"),
+    k=widgets.IntSlider(value=30, min=5, max=100, step=1, description="k"),
+)
+rerun = widgets.Button(description="rerun simulation and fit")
+
+
+def on_rerun(_):
+    simulate(**explore.kwargs)
+    explore.update()
+
+
+rerun.on_click(on_rerun)
+display(widgets.VBox([explore, rerun]))
