@@ -64,7 +64,10 @@ def memorization(quick: bool) -> Result:
     ref_s = (time.perf_counter() - start) * seeds / ref_seeds
     ref_se = ref.std(ddof=1) / np.sqrt(ref.size)
     vectorised_s, vec = best_time(lambda: _vectorised(beta, N, T, seeds), repeat=1)
-    draws = seeds * N  # at least one random number per item of the count vector
+    # At least one random number per item seen (a zero count needs none: the tree of binomials
+    # settles whole blocks of unseen items at once); E[items seen] = sum_i 1 - (1 - p_i)^T.
+    p = np.arange(1, N + 1, dtype=np.float64) ** -beta
+    draws = seeds * float(np.sum(-np.expm1(T * np.log1p(-p / p.sum()))))
     theory = float(tz.memorization_error(beta=beta, T=T, N=N))
     theory_1e9 = float(tz.memorization_error(beta=beta, T=1e9, N=N))
     z_pair = float((est.mean - ref.mean()) / np.hypot(est.stderr, ref_se))
