@@ -92,6 +92,25 @@ for policy in ("replace", "accumulate", Policy.mix(0.2)):
                                                            policy=policy), 4))
 
 # %% [markdown]
+# ## The closed forms, as sympy derives them
+# Fixed-design regression error under replace and accumulate (d parameters, T samples, n
+# iterations), the MLE variance after n refits, the optimal weight on real data, and the
+# probability that a symbol of mass q is lost in one generation of M draws.
+
+# %%
+from IPython.display import Math, display  # noqa: E402
+import sympy as sp  # noqa: E402
+
+for label, expr in [
+    (r"E_{\mathrm{replace}}", TR.derive_fixed_design_error("replace")),
+    (r"E_{\mathrm{accumulate}}", TR.derive_fixed_design_error("accumulate")),
+    (r"\mathbb{E}\,\sigma_n^2\ (\mathrm{MLE,\ replace})", TG.derive_variance_after("mle")),
+    (r"w^*", TG.derive_optimal_real_weight()),
+    (r"P(\text{lost in one generation})", TD.derive_loss_probability()),
+]:
+    display(Math(f"{label} = {sp.latex(expr)}"))
+
+# %% [markdown]
 # ## Explore the policies
 # Theory as lines, simulations of the raw loops as markers (+-2 standard errors): the
 # fixed-design regression error (section 1), the mixed training set's error and its floor

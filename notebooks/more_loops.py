@@ -62,6 +62,14 @@ print("held-out log-likelihood (truth, generation 1, 20):", np.round(ll.mean, 3)
 # c = ((n - 1)/n)(1 - alpha)^2; the risk falls at every round iff n (1 - c) > n_0.
 
 # %%
+import sympy as sp  # noqa: E402
+from IPython.display import Math, display  # noqa: E402
+
+# one round of the risk recursion (S = ||P||^2, R = R_{t-1}), and its fixed point, from sympy
+display(Math(r"R_t = " + sp.latex(TC.derive_risk_step())))
+display(Math(r"R_\infty = " + sp.latex(TC.derive_stationary_risk())))
+
+# %%
 p = np.array([0.4, 0.3, 0.2, 0.1])
 t = np.arange(0, 6)
 for alpha in (0.0, 0.2, 1.0):
