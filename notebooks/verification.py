@@ -35,7 +35,11 @@ key = jax.random.key(0)
 # 1/2 at p* = phi/(phi + psi). Execution feedback (Llama 3.1) is phi = 1, psi ~ 0: p* ~ 1.
 
 # %%
-V.derive_effective_noise(), V.derive_critical_noise()
+import sympy as sp  # noqa: E402
+from IPython.display import Math, display  # noqa: E402
+
+display(Math("q = " + sp.latex(V.derive_effective_noise())),
+        Math("p^* = " + sp.latex(V.derive_critical_noise())))
 
 # %%
 for phi, psi in [(1.0, 1.0), (0.9, 0.5), (1.0, 0.2), (1.0, 0.02)]:
