@@ -119,3 +119,59 @@ def on_rerun(_):
 
 rerun.on_click(on_rerun)
 display(widgets.VBox([explore, rerun]))
+
+# %% [markdown]
+# ## The tailed bigram model (ToT section 4)
+# Contexts and next tokens are Zipf(beta) on N contexts and V tokens; the empirical bigram
+# learner's expected total-variation error after T training pairs is exact (lines), its
+# simulation the markers. Clean data scale as T^-rate, rate = min(1 - 1/beta, 1/2)
+# (`tz.bigram_rate`, asymptotic, infinite vocabulary); a top-k cut of the next-token law
+# leaves the floor `tz.bigram_floor` (dotted).
+
+# %%
+NV = 50 if SMALL else 1000
+T_bigram = np.unique(np.logspace(1, 5, 40).astype(int))
+T_bigram_sim = np.array([30, 300, 3000])
+last_bigram = {}
+
+
+def simulate_bigram(beta=2.0, k=10):
+    est = sz.bigram_error(jax.random.key(1), beta=beta, T=T_bigram_sim, N=NV, V=NV, k=k,
+                          seeds=seeds)
+    last_bigram.update(params=dict(beta=beta, k=k), est=est)
+
+
+def draw_bigram(beta=2.0, k=10):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.loglog(T_bigram, tz.bigram_error(beta=beta, T=T_bigram, N=NV, V=NV), label="clean")
+    line = ax.loglog(T_bigram, tz.bigram_error(beta=beta, T=T_bigram, N=NV, V=NV, k=k),
+                     label=f"top k={k}")[0]
+    ax.axhline(float(tz.bigram_floor(beta=beta, V=NV, k=k)), color="gray", ls=":",
+               label="floor")
+    est, run = last_bigram["est"], last_bigram["params"]
+    ax.errorbar(T_bigram_sim, est.mean, 2 * est.stderr, fmt="o", ms=4, color=line.get_color(),
+                label=f"simulation (beta={run['beta']}, k={run['k']})")
+    ax.set(xlabel="T (training pairs)", ylabel="expected TV error",
+           title=f"bigram model, N = V = {NV}, rate {float(tz.bigram_rate(beta=beta)):.3f}")
+    ax.legend(fontsize=7)
+    plt.show()
+
+
+simulate_bigram()
+draw_bigram()
+
+explore_bigram = widgets.interactive(
+    draw_bigram,
+    beta=widgets.FloatSlider(value=2.0, min=1.2, max=3.0, step=0.1, description="beta"),
+    k=widgets.IntSlider(value=10, min=1, max=NV, step=1, description="k"),
+)
+rerun_bigram = widgets.Button(description="rerun simulation")
+
+
+def on_rerun_bigram(_):
+    simulate_bigram(**explore_bigram.kwargs)
+    explore_bigram.update()
+
+
+rerun_bigram.on_click(on_rerun_bigram)
+display(widgets.VBox([explore_bigram, rerun_bigram]))
