@@ -94,12 +94,13 @@ def discrete_loops(run, scale):
     rounds = np.arange(0, r_max + 1)
     Ks = (2, 4, 16)
     M_fin = 10  # one program for the three K (candidates padded to 16, masked)
+    leaves = pick(scale, smoke=2**8, quick=2**12, paper=2**16)  # candidate-tree size per seed
     finite = run(SD.curated_reward, seed=45, p=p, reward=reward, K=np.array(Ks)[:, None],
                  n=rounds, M=M_fin, seeds=seeds)
     for i, (K, color) in enumerate(zip(Ks, colors(3))):
         theory_line(dx, rounds, TD.curated_reward(p=p, reward=reward, K=K, n=rounds),
                     color=color, label=f"K={K}, M=inf")
-        deep = int(np.floor(np.log(2**16) / np.log(K) + 1e-9))
+        deep = int(np.floor(np.log(leaves) / np.log(K) + 1e-9))
         r_tree = rounds[rounds <= min(deep, r_max)]
         sim_markers(dx, r_tree, run(SD.curated_reward, seed=44, p=p, reward=reward, K=K,
                                     n=r_tree, seeds=seeds), color=color)
@@ -110,11 +111,11 @@ def discrete_loops(run, scale):
     mixed = dict(p=p, reward=reward, K=4, policy="mix(real=0.2)")
     theory_line(dx, rounds, TD.curated_reward(**mixed, n=rounds), color="crimson",
                 label="K=4, M=inf, 20% fresh real data")
-    r_tree = rounds[rounds <= min(8, r_max)]
+    r_tree = rounds[rounds <= min(int(np.floor(np.log(leaves) / np.log(4) + 1e-9)), r_max)]
     sim_markers(dx, r_tree, run(SD.curated_reward, seed=46, **mixed, n=r_tree, seeds=seeds),
                 color="crimson")
     dx.set(xlabel="round n", ylabel="E reward of the law",
            title="Curation: keep 1 of K by softmax(reward)\n"
-                 "(M = inf: candidate trees, K^n <= 2^16)")
+                 f"(M = inf: candidate trees, K^n <= {leaves})")
     dx.legend(fontsize=7)
     return fig
