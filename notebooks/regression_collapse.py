@@ -135,3 +135,50 @@ def on_rerun(_):
 
 rerun.on_click(on_rerun)
 display(widgets.VBox([explore, rerun]))
+
+# %% [markdown]
+# ## Over-parametrised generators (T0 < d): the model shrinks to zero
+# Each generator is the minimum-norm interpolant of T0 < d samples (arXiv 2402.07712, Section 4):
+# E ||w_n - w0||^2 = ||w0||^2 (1 - q^n) + sigma0^2 T0/(d - T0 - 1) (1 - q^n)/(1 - q), q = T0/d,
+# exact for Sigma = I. Even without noise the fitted model decays to 0 exponentially in n.
+
+# %%
+last_over = {}
+
+
+def simulate_over(T0=d // 2, sigma0=0.3):
+    est = S.overparam_generator_error(key, d=d, T0=T0, n=gens, sigma0=sigma0, w0_norm=1.0,
+                                      seeds=seeds)
+    last_over.update(params=dict(T0=T0, sigma0=sigma0), est=est)
+
+
+def draw_over(T0=d // 2, sigma0=0.3):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(gens, R.overparam_generator_error(d=d, T0=T0, n=gens, sigma0=sigma0, w0_norm=1.0),
+            label="theory (exact)")
+    est, run = last_over["est"], last_over["params"]
+    ax.errorbar(gens, est.mean, 2 * est.stderr, fmt="o", color="k",
+                label=f"simulation (T0={run['T0']}, sigma0={run['sigma0']})")
+    ax.set(xlabel="generation n", ylabel="E ||w_n - w0||^2", title=f"d = {d}, ||w0|| = 1")
+    ax.legend(fontsize=8)
+    plt.show()
+
+
+simulate_over()
+draw_over()
+
+explore_over = widgets.interactive(
+    draw_over,
+    T0=widgets.IntSlider(value=d // 2, min=1, max=d - 2, step=1, description="T0"),
+    sigma0=widgets.FloatSlider(value=0.3, min=0.0, max=1.0, step=0.05, description="sigma0"),
+)
+rerun_over = widgets.Button(description="rerun simulation")
+
+
+def on_rerun_over(_):
+    simulate_over(**explore_over.kwargs)
+    explore_over.update()
+
+
+rerun_over.on_click(on_rerun_over)
+display(widgets.VBox([explore_over, rerun_over]))
