@@ -175,3 +175,66 @@ def on_rerun_bigram(_):
 
 rerun_bigram.on_click(on_rerun_bigram)
 display(widgets.VBox([explore_bigram, rerun_bigram]))
+
+# %% [markdown]
+# ## Top-p sampling and tail narrowing (ToT section 3)
+# Top-p sampling keeps the smallest head with mass at least p: a tail cut at
+# k = `tz.top_p_cutoff(beta, p)`, so scaling stops at its tail mass. Narrowing trains on a
+# Zipf(beta_ai) law with beta_ai > beta instead: the error keeps falling, slower, as
+# T^-((beta - 1)/beta_ai) (dashed: the sympy-derived asymptote `tz.narrowed_error_asymptotic`).
+# Lines are exact, markers simulated.
+
+# %%
+last_tails = {}
+
+
+def simulate_tails(beta=2.0, top_p=0.95, beta_ai=3.0):
+    k_p = int(tz.top_p_cutoff(beta=beta, p=top_p, N=N))
+    last_tails.update(
+        params=dict(beta=beta, top_p=top_p, beta_ai=beta_ai),
+        top_p=sz.tail_cut_error(jax.random.key(2), beta=beta, T=Ts, k=k_p, N=N, seeds=seeds),
+        narrowed=sz.narrowed_error(jax.random.key(3), beta=beta, beta_ai=beta_ai, T=Ts, N=N,
+                                   seeds=seeds),
+    )
+
+
+def draw_tails(beta=2.0, top_p=0.95, beta_ai=3.0):
+    k_p = int(tz.top_p_cutoff(beta=beta, p=top_p, N=N))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.loglog(T, tz.memorization_error(beta=beta, T=T, N=N), color="gray", label="clean")
+    ax.loglog(T, tz.tail_cut_error(beta=beta, T=T, k=k_p, N=N), color="C0",
+              label=f"top-p {top_p} (k = {k_p})")
+    ax.loglog(T, tz.narrowed_error(beta=beta, beta_ai=beta_ai, T=T, N=N), color="C1",
+              label=f"narrowed, beta_ai = {beta_ai}")
+    ax.loglog(T, tz.narrowed_error_asymptotic(beta=beta, beta_ai=beta_ai, T=T), "--",
+              color="C1", lw=1, label="narrowed, asymptote")
+    run = last_tails["params"]
+    for name, color in (("top_p", "C0"), ("narrowed", "C1")):
+        est = last_tails[name]
+        ax.errorbar(Ts, est.mean, 2 * est.stderr, fmt="o", ms=4, color=color)
+    ax.set(xlabel="T", ylabel="test error", ylim=(1e-4, 1),
+           title="markers: simulation at " + ", ".join(f"{a}={v}" for a, v in run.items()))
+    ax.title.set_fontsize(8)
+    ax.legend(fontsize=7)
+    plt.show()
+
+
+simulate_tails()
+draw_tails()
+
+explore_tails = widgets.interactive(
+    draw_tails,
+    beta=widgets.FloatSlider(value=2.0, min=1.2, max=3.0, step=0.1, description="beta"),
+    top_p=widgets.FloatSlider(value=0.95, min=0.5, max=0.99, step=0.01, description="top p"),
+    beta_ai=widgets.FloatSlider(value=3.0, min=1.3, max=5.0, step=0.1, description="beta_ai"),
+)
+rerun_tails = widgets.Button(description="rerun simulation")
+
+
+def on_rerun_tails(_):
+    simulate_tails(**explore_tails.kwargs)
+    explore_tails.update()
+
+
+rerun_tails.on_click(on_rerun_tails)
+display(widgets.VBox([explore_tails, rerun_tails]))
