@@ -1,6 +1,5 @@
 """Every regression figure runs at a small scale (the notebook: tests/test_notebooks.py)."""
 
-
 from paper_figures import FIGURES
 from paper_figures.__main__ import render
 
