@@ -103,13 +103,17 @@ def draw(phi=1.0, psi=0.2, mu=1.0, d=50, n=100):
 simulate()
 draw()
 
+on_release = dict(continuous_update=False)  # the exact accuracy takes a moment per redraw
 explore = widgets.interactive(
     draw,
-    phi=widgets.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="phi"),
-    psi=widgets.FloatSlider(value=0.2, min=0.0, max=1.0, step=0.05, description="psi"),
-    mu=widgets.FloatSlider(value=1.0, min=0.2, max=3.0, step=0.1, description="mu"),
-    d=widgets.IntSlider(value=50, min=1, max=400, step=1, description="d"),
-    n=widgets.IntSlider(value=100, min=1, max=400, step=1, description="n"),
+    phi=widgets.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="phi",
+                            **on_release),
+    psi=widgets.FloatSlider(value=0.2, min=0.0, max=1.0, step=0.05, description="psi",
+                            **on_release),
+    mu=widgets.FloatSlider(value=1.0, min=0.2, max=3.0, step=0.1, description="mu",
+                           **on_release),
+    d=widgets.IntSlider(value=50, min=1, max=400, step=1, description="d", **on_release),
+    n=widgets.IntSlider(value=100, min=1, max=400, step=1, description="n", **on_release),
 )
 rerun = widgets.Button(description="rerun simulation")
 
