@@ -36,6 +36,9 @@ extensions = [
 nb_execution_mode = os.environ.get("NB_EXECUTION_MODE", "off")
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
+# Executed notebooks store widget state; myst-nb would then load RequireJS and the ipywidgets
+# manager from a CDN on those pages. The pages are read offline: the static figures suffice.
+nb_ipywidgets_js: dict = {}
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
