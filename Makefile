@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
 LAB_STAMP  := $(VENV)/.lab-installed
 SCALE  ?= quick
+# Test processes (pytest-xdist): the suite is compile-bound and mostly single-threaded.
+WORKERS ?= 2
 
 .PHONY: test test-slow test-all figures bench bench-quick lint clean docs docs-full lab
 
@@ -16,13 +18,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n $(WORKERS) -m "not slow"
 
 test-slow: $(DOCS_STAMP) $(LAB_STAMP)  # the slow tier: docs build, browser check, notebook kernels
-	$(PY) -m pytest -q -m slow
+	$(PY) -m pytest -q -n $(WORKERS) -m slow
 
 test-all: $(DOCS_STAMP) $(LAB_STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(WORKERS)
 
 figures: $(STAMP)
 	$(PY) -m paper_figures --scale $(SCALE)

@@ -1,4 +1,7 @@
-"""Every regression figure runs at a small scale (the notebook: tests/test_notebooks.py)."""
+"""Every regression figure runs at a small scale (the notebook: tests/test_notebooks.py). The
+four figures together take about a minute of compilation, so they run in the slow tier."""
+
+import pytest
 
 from paper_figures import FIGURES
 from paper_figures.__main__ import render
@@ -6,6 +9,7 @@ from paper_figures.__main__ import render
 NAMES = [n for n in FIGURES if n.startswith("regression_")]
 
 
+@pytest.mark.slow
 def test_regression_figures_render_at_smoke_scale(tmp_path):
     assert len(NAMES) == 4
     written = render(NAMES, scale="smoke", out=tmp_path, cache=tmp_path / "cache", quiet=True)
