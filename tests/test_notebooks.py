@@ -70,7 +70,7 @@ def _execute(path: Path, monkeypatch) -> tuple[object, float]:
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     cache = os.environ.get("COLLAPSE_JAX_CACHE") or str(ROOT / ".cache" / "jax-tests")
     monkeypatch.setenv("COLLAPSE_JAX_CACHE", cache)
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+    client = nbclient.NotebookClient(nb, timeout=240, kernel_name="python3",
                                      resources={"metadata": {"path": str(ROOT)}})
     start = time.perf_counter()
     client.execute()
