@@ -80,19 +80,3 @@ def test_sharded_equals_unsharded(forced_devices_env):
     assert devices == 3
     one = sg.w2_risk(jax.random.key(3), n=[1, 4], M=[[6], [11]], seeds=37)
     np.testing.assert_allclose(np.asarray(mean), one.mean, rtol=1e-12)
-
-
-def test_importing_sim_sets_the_xla_cpu_workarounds_unless_overridden():
-    """Both workaround flags are set on import (sim/__init__.py says why), and a flag the caller
-    already set in XLA_FLAGS is left as it is."""
-    code = "import os, sim; print(os.environ['XLA_FLAGS'])"
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    flags = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                           check=True).stdout.split()
-    assert "--xla_cpu_enable_concurrency_optimized_scheduler=false" in flags
-    assert "--xla_cpu_multi_thread_eigen=false" in flags
-    env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=true"
-    flags = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                           check=True).stdout.split()
-    assert "--xla_cpu_multi_thread_eigen=true" in flags
-    assert "--xla_cpu_multi_thread_eigen=false" not in flags
