@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 
 from sim import sample_seeds
-from sim.regression._chain import _chain_seed
+from sim.regression._chain import _chain_seed, ols_steps
 
 PARAMS = dict(spectrum=np.ones(6), w0=np.full(6, 0.4), T=np.array([15.0, 4.0, 20.0]),
               noise=np.ones(3), lam=np.array([0.0, 0.0, 0.2]))
+STATIC = dict(raw_sizes=None, ols=ols_steps(PARAMS["T"], PARAMS["lam"], 6))
 SEEDS = 37
 
 WORKER = textwrap.dedent("""
@@ -35,9 +36,10 @@ WORKER = textwrap.dedent("""
     params = {params}
     params = {{k: np.asarray(v) for k, v in params.items()}}
     out = sample_seeds(_chain_seed, jax.random.key(7), seeds={seeds},
-                       static=dict(raw_sizes=None), params=params)
+                       static=dict(raw_sizes=None, ols={ols}), params=params)
     print(json.dumps([jax.process_count(), jax.device_count(), out.tolist()]))
-""").format(params={k: v.tolist() for k, v in PARAMS.items()}, seeds=SEEDS)
+""").format(params={k: v.tolist() for k, v in PARAMS.items()}, seeds=SEEDS,
+                ols=STATIC["ols"])
 
 
 def _free_port() -> int:
@@ -62,7 +64,7 @@ def test_two_processes_equal_one_process(forced_devices_env):
     for (stdout, stderr), w in zip(outputs, workers):
         assert w.returncode == 0, stderr[-2000:]
         results.append(json.loads(stdout.strip().splitlines()[-1]))
-    one = sample_seeds(_chain_seed, jax.random.key(7), seeds=SEEDS, static=dict(raw_sizes=None),
+    one = sample_seeds(_chain_seed, jax.random.key(7), seeds=SEEDS, static=STATIC,
                        params=PARAMS)
     for processes, devices, values in results:
         assert (processes, devices) == (2, 4)

@@ -17,7 +17,7 @@ import pytest
 from sim import regression as S
 from sim import sample_seeds
 from sim._design import bartlett_factor
-from sim.regression._chain import _chain_seed, _design_rows, _fit
+from sim.regression._chain import _chain_seed, _design_rows, _fit, ols_steps
 from theory import regression as R
 
 Z = 4.0
@@ -114,7 +114,8 @@ def test_row_space_fit_equals_normal_equations(T, lam):
         expected = np.linalg.solve(a.T @ a / T + lam * np.eye(d), a.T @ y / T)
     else:
         expected = np.linalg.pinv(a) @ y
-    got = _fit(jax.numpy.asarray(a[:rows]), jax.numpy.asarray(y[:rows]), T, lam)
+    got = _fit(jax.numpy.asarray(a[:rows]), jax.numpy.asarray(y[:rows]), T, lam,
+               ols_steps([T], [lam], d)[0])
     np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
 
 
@@ -139,6 +140,11 @@ def _chain_params(T, noise, lam, spectrum=None):
                 noise=np.asarray(noise, float), lam=np.asarray(lam, float))
 
 
+def _static(params, raw_sizes=None):
+    """The static values of a chain run (:func:`sim.regression._chain.ols_steps`)."""
+    return dict(raw_sizes=raw_sizes, ols=ols_steps(params["T"], params["lam"], len(params["w0"])))
+
+
 def in_fresh_process(code: str, env: dict | None = None) -> list:
     """Run ``code`` in a new Python process (fresh XLA:CPU state; see conftest) and return the
     JSON list it prints last."""
@@ -154,8 +160,7 @@ def test_ols_increments_equal_numpy_lstsq_chain_in_law(key):
     spectrum, w0, T = np.linspace(0.5, 2.0, D), np.full(D, 0.3), D + 3
     noise = [1.0, 0.5, 1.0, 1.0]
     params = _chain_params([T] * 4, noise, [0] * 4, spectrum=spectrum)
-    fast = sample_seeds(_chain_seed, key, seeds=3000, static=dict(raw_sizes=None),
-                        params=params)
+    fast = sample_seeds(_chain_seed, key, seeds=3000, static=_static(params), params=params)
     rng = np.random.default_rng(1)
     raw = np.empty(3000)
     for i in range(3000):
@@ -179,16 +184,17 @@ def test_sufficient_sampler_equals_raw_sampler_in_law(T, lam):
         from scipy import stats
         jax.config.update("jax_enable_x64", True)
         from sim import sample_seeds
-        from sim.regression._chain import _chain_seed
+        from sim.regression._chain import _chain_seed, ols_steps
         T, lam, d = {T}, {lam}, {D}
         params = dict(spectrum=np.linspace(0.5, 2.0, d), w0=np.full(d, 0.3),
                       T=np.asarray(T, float), noise=np.array([1.0, 0.5, 1.0, 1.0]),
                       lam=np.asarray(lam, float))
         key = jax.random.key(20240712)
-        fast = sample_seeds(_chain_seed, key, seeds=3000, static=dict(raw_sizes=None),
+        ols = ols_steps(T, lam, d)
+        fast = sample_seeds(_chain_seed, key, seeds=3000, static=dict(raw_sizes=None, ols=ols),
                             params=params)
         raw = sample_seeds(_chain_seed, jax.random.fold_in(key, 1), seeds=3000,
-                           static=dict(raw_sizes=tuple(T)), params=params)
+                           static=dict(raw_sizes=tuple(T), ols=ols), params=params)
         print(json.dumps([stats.ks_2samp(fast, raw).pvalue]))
     """)
     assert p_value > 1e-3
@@ -196,11 +202,11 @@ def test_sufficient_sampler_equals_raw_sampler_in_law(T, lam):
 
 def test_vmap_equals_loop_and_chunking_is_invisible(key):
     params = _chain_params([30, 30, 30, 40], [1, 1, 1, 1], [0, 0, 0, 0.1])
-    static = dict(raw_sizes=None)
+    static = _static(params)
     whole = sample_seeds(_chain_seed, key, seeds=12, static=static, params=params)
     chunked = sample_seeds(_chain_seed, key, seeds=12, static=static, params=params,
                            batch_size=5)
-    one = jax.jit(lambda k: _chain_seed(k, raw_sizes=None, **params))
+    one = jax.jit(lambda k: _chain_seed(k, **static, **params))
     looped = [one(jax.random.fold_in(key, i)) for i in range(12)]
     np.testing.assert_allclose(chunked, whole, rtol=1e-12)
     np.testing.assert_allclose(looped, whole, rtol=1e-10)
@@ -212,7 +218,7 @@ def test_chunks_trace_matmuls_at_highest_precision(key):
     from sim._montecarlo import _runner, _traced, seed_keys
 
     params = _chain_params([30, 30, 30, 40], [1, 1, 1, 1], [0, 0, 0, 0.1])
-    run = _runner(_chain_seed, (("raw_sizes", None),), tuple(jax.devices()))
+    run = _runner(_chain_seed, tuple(sorted(_static(params).items())), tuple(jax.devices()))
     text = run.lower(seed_keys(key, 0, 2), _traced(params, 2)).as_text()  # 2 items
     dots = [line for line in text.splitlines() if "dot_general" in line]
     assert dots and all("precision = [HIGHEST, HIGHEST]" in line for line in dots)
@@ -224,12 +230,13 @@ def test_sharded_over_four_devices_equals_one_device(forced_devices_env):
         import json, jax, numpy as np
         jax.config.update("jax_enable_x64", True)
         from sim import monte_carlo
-        from sim.regression._chain import _chain_seed
+        from sim.regression._chain import _chain_seed, ols_steps
         params = dict(spectrum=np.ones(6), w0=np.full(6, 0.4), T=np.array([15.0, 4.0, 20.0]),
                       noise=np.ones(3), lam=np.array([0.0, 0.0, 0.2]))
+        static = dict(raw_sizes=None, ols=ols_steps(params["T"], params["lam"], 6))
         run = lambda devices: monte_carlo(_chain_seed, jax.random.key(7), seeds=37,
-                                          static=dict(raw_sizes=None), params=params,
-                                          batch_size=3, devices=devices)
+                                          static=static, params=params, batch_size=3,
+                                          devices=devices)
         four, one = run(jax.devices()), run(jax.devices()[:1])
         print(json.dumps([jax.device_count(), float(four.mean), float(one.mean)]))
     """, env=forced_devices_env(4))

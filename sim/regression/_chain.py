@@ -35,13 +35,28 @@ __all__ = ["SAMPLERS", "isotropic_ridge_test_error", "ols_test_error",
            "overparam_generator_error", "ridge_test_error"]
 
 
-def _fit(a: jax.Array, y: jax.Array, T, lam) -> jax.Array:
+def _branch(pred, if_true, if_false):
+    """``if_true(None)`` where ``pred`` holds, else ``if_false(None)``: chosen while tracing when
+    ``pred`` is a Python bool, else a ``lax.cond`` on an unbatched predicate.
+
+    The predicates of the chain (is a step an OLS refit?) are host values, never batched, so
+    only the taken branch is compiled or run. A batched predicate would turn the cond into a
+    select that runs both branches, and XLA:CPU (jaxlib 0.10) deadlocked on such selects of
+    batched LAPACK calls (all threads idle, the host waiting for the result).
+    """
+    if isinstance(pred, (bool, np.bool_)):
+        return (if_true if pred else if_false)(None)
+    return jax.lax.cond(pred, if_true, if_false, None)
+
+
+def _fit(a: jax.Array, y: jax.Array, T, lam, ols) -> jax.Array:
     """Ridge ``(A'A/T + lam I)^-1 A'y/T`` on the reduced design; min-norm ``pinv(A) y`` at lam = 0.
 
     A is rows x d with rows >= min(T, d) and rows i >= T zero. The fit is solved in the row space,
     ``A'(AA'/T + lam I + P)^-1 y/T`` with P the identity on the zero rows (push-through identity;
     at lam = 0 the min-norm interpolator), at cost O(rows^2 d): for T < d that is far below the
-    O(d^3) of the normal equations. OLS on a square, full-rank A is a triangular solve.
+    O(d^3) of the normal equations. OLS on a square, full-rank A (``ols``: lam = 0 and T >= d, a
+    host value) is a triangular solve.
     """
     rows, d = a.shape
     eye = jnp.eye(rows, dtype=a.dtype)
@@ -52,30 +67,34 @@ def _fit(a: jax.Array, y: jax.Array, T, lam) -> jax.Array:
 
     if rows < d:
         return row_space(None)
-    return jax.lax.cond((lam == 0) & (T >= d), lambda _: solve_triangular(a, y, lower=False),
-                        row_space, None)
+    return _branch(ols, lambda _: solve_triangular(a, y, lower=False), row_space)
 
 
-def _refit(key, w, *, sqrt_l, T, noise, lam, rows, raw_T=None):
+def _refit(key, w, *, sqrt_l, T, noise, lam, ols, rows, raw_T=None):
     """Refit on T fresh samples labelled by ``w`` with noise: ridge (lam > 0) or min-norm/OLS.
 
-    Sufficient sampler: an OLS refit (lam = 0, T >= d) is ``w`` plus its exact multivariate-t
-    increment; otherwise the Bartlett-reduced design with ``rows`` rows. Raw sampler (``raw_T``:
-    static T): the QR-reduced raw design.
+    Sufficient sampler: an OLS refit (``ols``: lam = 0 and T >= d, an unbatched host value) is
+    ``w`` plus its exact multivariate-t increment; otherwise the Bartlett-reduced design with
+    ``rows`` rows. Raw sampler (``raw_T``: static T): the QR-reduced raw design.
     """
     d = w.shape[0]
 
     def via_design(_):
         a, y = reduced_regression_data(key, w=w, sqrt_spectrum=sqrt_l, noise=noise, rows=rows,
                                        T=T if raw_T is None else raw_T, raw=raw_T is not None)
-        return _fit(a, y, T, lam)
+        return _fit(a, y, T, lam, ols)
 
     def via_increment(_):
         return w + ols_increment(key, T=T, d=d, noise=noise) / sqrt_l
 
     if raw_T is not None:
         return via_design(None)
-    return jax.lax.cond((lam == 0) & (T >= d), via_increment, via_design, None)
+    return _branch(ols, via_increment, via_design)
+
+
+def ols_steps(T, lam, d: int) -> tuple[bool, ...]:
+    """Static flags of a chain's steps: step k is an OLS refit (lam[k] = 0 and T[k] >= d)."""
+    return tuple(bool(o) for o in (np.asarray(lam) == 0) & (np.asarray(T) >= d))
 
 
 def _design_rows(T, lam, d: int, raw: bool) -> int:
@@ -91,17 +110,17 @@ def _design_rows(T, lam, d: int, raw: bool) -> int:
     return int(min(d, -(-t // step) * step))
 
 
-def _chain_seed(key, *, raw_sizes, spectrum, w0, T, noise, lam, exits=None, downstream=True,
-                rows=None):
+def _chain_seed(key, *, raw_sizes, ols, spectrum, w0, T, noise, lam, exits=None,
+                downstream=True, rows=None):
     """Population risk of one seed's chain, after each number of generations in ``exits``.
 
     The chain is a sequence of refits: step k < n_max fits T[k] samples labelled by the previous
     model with noise ``noise[k]`` and penalty ``lam[k]`` (the generators), and the last step is
-    the downstream model. For each exit e (default: all n_max generators) the downstream model is
-    fitted to generation e's labels, with the same key for every exit, so a sweep over n costs
-    n_max generator refits and one downstream refit per exit (not one chain per n); ``downstream``
-    False returns generation e's own risk (a traced flag: an unbatched ``lax.cond``, so both kinds
-    of run share one compilation and only the taken branch runs). The raw sampler needs static sizes
+    the downstream model. ``ols[k]`` (static) says whether step k is an OLS refit (lam = 0,
+    T >= d). For each exit e (default: all n_max generators) the downstream model is fitted to
+    generation e's labels, with the same key for every exit, so a sweep over n costs n_max
+    generator refits and one downstream refit per exit (not one chain per n); ``downstream``
+    (static) False returns generation e's own risk. The raw sampler needs static sizes
     (``raw_sizes``) and unrolls the steps. Reduced designs have ``rows`` rows (static; default d,
     see :func:`_design_rows`).
     """
@@ -109,11 +128,17 @@ def _chain_seed(key, *, raw_sizes, spectrum, w0, T, noise, lam, exits=None, down
     T, noise, lam = jnp.asarray(T), jnp.asarray(noise), jnp.asarray(lam)
     keys = jax.random.split(key, T.shape[0])
     n_max = T.shape[0] - 1
-    downstream = jnp.asarray(downstream) > 0
 
     def step(w, i, raw_t=None):
-        return _refit(keys[i], w, sqrt_l=sqrt_l, T=T[i], noise=noise[i], lam=lam[i], rows=rows,
-                      raw_T=raw_t)
+        # i is a Python int or the scan counter: the predicate is never batched (see _branch)
+        if isinstance(i, int):
+            flag = ols[i]
+        elif len(set(ols[:n_max])) == 1:
+            flag = ols[0]
+        else:
+            flag = jnp.asarray(ols[:n_max])[i]
+        return _refit(keys[i], w, sqrt_l=sqrt_l, T=T[i], noise=noise[i], lam=lam[i], ols=flag,
+                      rows=rows, raw_T=raw_t)
 
     if raw_sizes is None:
         _, history = jax.lax.scan(lambda w, i: (step(w, i),) * 2, w0, jnp.arange(n_max))
@@ -124,20 +149,22 @@ def _chain_seed(key, *, raw_sizes, spectrum, w0, T, noise, lam, exits=None, down
             history.append(step(history[-1], i, raw_sizes[i]))
         history = jnp.stack(history)
     w = history[-1:] if exits is None else history[exits.astype(jnp.int32)]
-    last = None if raw_sizes is None else raw_sizes[n_max]
-    w = jax.lax.cond(downstream, jax.vmap(lambda v: step(v, n_max, last)), lambda v: v, w)
+    if downstream:
+        last = None if raw_sizes is None else raw_sizes[n_max]
+        w = jax.vmap(lambda v: step(v, n_max, last))(w)
     risk = jnp.sum(spectrum * (w - w0) ** 2, axis=-1)
     return risk[0] if exits is None else risk
 
 
-def _one_chain(key, *, d: int, n_max: int, n_exits: int, rows: int, raw_sizes, spectrum, w0, T,
-               noise, lam, exits, downstream):
+def _one_chain(key, *, d: int, n_max: int, n_exits: int, rows: int, raw_sizes, ols, downstream,
+               spectrum, w0, T, noise, lam, exits):
     """One seed of a sweep's chain (:func:`_chain_seed`): ``d``, the chain length ``n_max`` and
     the number of exits ``n_exits`` fix the shapes of the traced arrays (spectrum, w0: d; T,
-    noise, lam: n_max + 1; exits: n_exits); returns the risk at each exit."""
+    noise, lam: n_max + 1; exits: n_exits); ``ols`` and ``downstream`` fix which branch each step
+    takes; returns the risk at each exit."""
     del d, n_max, n_exits  # they key the compiled program; the shapes carry them
-    return _chain_seed(key, raw_sizes=raw_sizes, spectrum=spectrum, w0=w0, T=T, noise=noise,
-                       lam=lam, exits=exits, downstream=downstream, rows=rows)
+    return _chain_seed(key, raw_sizes=raw_sizes, ols=ols, spectrum=spectrum, w0=w0, T=T,
+                       noise=noise, lam=lam, exits=exits, downstream=downstream, rows=rows)
 
 
 def _problem(kind: str, values: dict, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -195,9 +222,9 @@ def _chain_point(kind: str):
         steps = dict(T=np.append(t0, T), noise=np.append(s0, sigma),
                      lam=np.append(np.zeros(n_max), lam))
         static = dict(d=d, n_max=n_max, n_exits=exits.size, rows=_sweep_rows(kind, grid, d, raw),
-                      raw_sizes=tuple(int(t) for t in steps["T"]) if raw else None)
-        traced = dict(spectrum=spectrum, w0=w0, exits=exits,
-                      downstream=float(kind != "over"), **steps)
+                      raw_sizes=tuple(int(t) for t in steps["T"]) if raw else None,
+                      ols=ols_steps(steps["T"], steps["lam"], d), downstream=kind != "over")
+        traced = dict(spectrum=spectrum, w0=w0, exits=exits, **steps)
         return Run(static, traced, read=(int(np.searchsorted(exits, values["n"])),))
 
     return point
