@@ -53,7 +53,7 @@ def replace_vs_accumulate(run, scale):
                  "subsample: raw pool, row-cavity theory")
     bx.set(yscale="log", xlabel="generation n", ylabel="E (mu_n - mu)^2",
            title=f"Gaussian refitting (unbiased): M={M}, sigma=1\n"
-                 "subsample line: leading order in 1/M")
+                 "exact finite-M recursions")
     ax.legend(fontsize=7)
     bx.legend(fontsize=7)
     subsample_pool_panel(cx, run, scale)

@@ -153,7 +153,10 @@ def as_policy(policy: Policy | str, allowed: tuple[str, ...] = POLICY_NAMES) -> 
 @functools.cache
 def derive_subsample_weights(n_max: int) -> np.ndarray:
     """accumulate-subsample's risk factors for n = 0..n_max [asymp: leading order], in units of
-    one fit's risk v; shared by the regression and the Gaussian chains.
+    one fit's risk v: the common small-fit limit (1/M -> 0 for the Gaussian mean, d/T -> 0 for
+    the fixed-design regression) of the exact finite-M Gaussian recursion
+    (:func:`theory.gaussian.mean_drift`) and of the regression's row-cavity theory
+    (:func:`theory.regression.fixed_design_error`), which the figures draw it against.
 
     To leading order (the share of the budget each past batch gets replaced by its mean 1/i) the
     error of generation i obeys e_i = (1/i) sum_{j<i} e_j + eta_i (e_0 = 0), where eta_i is the
