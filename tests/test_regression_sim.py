@@ -244,6 +244,17 @@ def test_sharded_over_four_devices_equals_one_device(forced_devices_env):
     assert four == pytest.approx(one, rel=1e-12)
 
 
+def test_lam_sweep_with_ridgeless_point_equals_runs_alone(key):
+    """A sweep over lam (0 and > 0, so steps of different kinds) gives each point the numbers it
+    gets alone (common random numbers). Once a cond on the batched lam deadlocked XLA:CPU here."""
+    kw = dict(d=D, T=2 * D, T0=3 * D, sigma=1.0, sigma0=1.0, w0_norm=1.0, n=2, seeds=40)
+    lam = np.array([0.0, 0.1, 1.0])
+    swept = S.isotropic_ridge_test_error(key, lam=lam, **kw)
+    for j, value in enumerate(lam):
+        alone = S.isotropic_ridge_test_error(key, lam=float(value), **kw)
+        np.testing.assert_allclose(swept.mean[j], alone.mean, rtol=1e-10)
+
+
 def test_dimension_and_norm_broadcast_like_the_theory(key):
     """d and w0_norm broadcast in the twins as in the theory (one program per d)."""
     kw = dict(d=np.array([[6], [D]]), T=40, T0=30, n=2, lam=0.1, sigma=1.0, sigma0=1.0,
