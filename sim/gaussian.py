@@ -19,6 +19,7 @@ import numpy as np
 import theory.gaussian as TG
 from sim._design import bartlett_factor
 from sim._engine import SAMPLERS, Run, Twin, bucket, twin
+from sim.sampling import uniform_subset
 from theory.domain import Grid
 from theory.gaussian import real_count, synthetic_count
 
@@ -100,26 +101,11 @@ def _one_chain(key, *, n_max: int, policy: str, mle: bool, raw_M: int, raw_a: in
     return jnp.concatenate([_stats(zero, sigma**2 + zero, sigma)[None], path])
 
 
-def _uniform_subset(key, *, size, M: int) -> jax.Array:
-    """M distinct indices drawn uniformly from range(size) (traced size >= M), in O(M^2).
-
-    Floyd's algorithm (Bentley & Floyd, CACM 30(9), 1987): for j = size - M, ..., size - 1 draw
-    t uniform on 0..j and take t, or j if t was taken already; every M-subset is equally likely.
-    """
-    t = jax.random.randint(key, (M,), 0, size - M + 1 + jnp.arange(M))
-
-    def take(m, chosen):
-        j = size - M + m
-        return chosen.at[m].set(jnp.where(jnp.any(chosen == t[m]), j, t[m]))
-
-    return jax.lax.fori_loop(0, M, take, jnp.full(M, -1, t.dtype))
-
-
 def _one_subsample_chain(key, *, n_max: int, mle: bool, M: int, sigma, lam):
     """accumulate-subsample: each generation adds M points to the pool, then fits on M points drawn
     uniformly without replacement from the pool (KAZ). The pool is kept raw; the subset costs
-    O(M^2) (:func:`_uniform_subset`), not O(pool). Batch 0 is real; later batches are drawn with
-    variance lam sigma_i^2."""
+    O(M) steps (:func:`sim.sampling.uniform_subset`), not a sort of the pool. Batch 0 is real;
+    later batches are drawn with variance lam sigma_i^2."""
     div = 0.0 if mle else 1.0
 
     def step(carry, inputs):
@@ -128,7 +114,7 @@ def _one_subsample_chain(key, *, n_max: int, mle: bool, M: int, sigma, lam):
         k_new, k_pick = jax.random.split(k)
         new = mu + jnp.sqrt(var * jnp.where(i > 0, lam, 1.0)) * jax.random.normal(k_new, (M,))
         pool = jax.lax.dynamic_update_slice(pool, new, (i * M,))
-        x = pool[_uniform_subset(k_pick, size=(i + 1) * M, M=M)]
+        x = pool[uniform_subset(k_pick, (i + 1) * M, M, size=n_max * M, k_max=M)]
         mu = x.mean()
         var = jnp.sum((x - mu) ** 2) / (M - div)
         return (mu, var, pool), _stats(mu, var, sigma)
@@ -314,7 +300,7 @@ def _one_chain_d(key, *, n_max: int, d: int, policy: str, mle: bool, M: int, a: 
         elif policy == "accumulate-subsample":
             x = mu + jax.random.normal(k_syn, (M, d)) @ L_syn.T
             pool = jax.lax.dynamic_update_slice(pool, x, (i * M, 0))
-            chosen = pool[_uniform_subset(k_pick, size=(i + 1) * M, M=M)]
+            chosen = pool[uniform_subset(k_pick, (i + 1) * M, M, size=n_max * M, k_max=M)]
             count, mean, scatter = _fit(chosen, jnp.ones(M))
         elif policy == "fixed-real":  # the real set alone at the first fit, then plus s synthetic
             count, mean, scatter = real_set

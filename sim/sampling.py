@@ -1,5 +1,5 @@
 """Counts of ``T`` draws from a categorical law: exact multinomial sampling (work far below
-linear in T) and the raw reference.
+linear in T) and the raw reference; and uniform subsets drawn without replacement.
 
 ``tree_counts`` samples the multinomial count vector of ``T`` draws over ``L`` items exactly. The
 items are laid out as ``C`` rows of ``C`` (``C`` a power of two, ``C^2 >= L``, zero-padded) and
@@ -48,6 +48,11 @@ the exact binomial law.
 
 ``raw_counts`` draws the ``T`` items one by one (``jax.random.categorical``) and counts them: the
 reference the tests compare against, for small static ``T``.
+
+``uniform_subset`` draws ``k`` distinct indices of ``range(n)`` uniformly (every k-subset equally
+likely) by Floyd's algorithm, in ``O(k)`` steps whatever ``n`` (a sort or top-k over the ``n``
+candidates costs ``O(n log n)``): the raw pools of the accumulate-subsample loops draw each fit's
+training set with it.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Plan", "binomial", "counts_plan", "raw_counts", "tree_counts"]
+__all__ = ["Plan", "binomial", "counts_plan", "raw_counts", "tree_counts", "uniform_subset"]
 
 _GOLDEN = np.uint32(0x9E3779B9)
 #: log(k!) - [(k + 1/2) log(k + 1) - (k + 1) + log(2 pi)/2] for k = 0..9 (Stirling remainders).
@@ -338,3 +343,38 @@ def raw_counts(key: jax.Array, weights: jax.Array, T: int) -> jax.Array:
     logits = jnp.where(weights > 0, jnp.log(jnp.where(weights > 0, weights, 1)), -jnp.inf)
     draws = jax.random.categorical(key, logits, shape=(T,))
     return jnp.zeros(weights.shape, weights.dtype).at[draws].add(1)
+
+
+def uniform_subset(key: jax.Array, n, k, *, size: int, k_max: int) -> jax.Array:
+    """Indices of ``k`` distinct items drawn uniformly without replacement from ``range(n)``.
+
+    Floyd's algorithm (Bentley & Floyd, "Programming pearls: a sample of brilliance", CACM 30(9),
+    1987): for m = 0..k-1, with j = n - k + m, draw t uniform on 0..j and take t, or j if t is
+    taken already; by induction on m every m-subset of range(j + 1) is equally likely, so the
+    result is a uniform k-subset (exact). A boolean table of the taken items makes each step
+    O(1): ``k_max`` steps in all, O(size) memory.
+
+    Args:
+        key: a JAX random key.
+        n: number of candidates (an integer, may be traced), ``k <= n <= size``.
+        k: number of draws (an integer, may be traced), ``0 <= k <= k_max``.
+        size: static bound on ``n`` (the length of the table of taken items).
+        k_max: static bound on ``k`` (the length of the result).
+
+    Returns:
+        ``(k_max,)`` integer indices: the first ``k`` are the subset in the order drawn (not
+        sorted), the remaining ``k_max - k`` are 0 and carry no meaning (mask them with
+        ``jnp.arange(k_max) < k``).
+    """
+    m = jnp.arange(k_max)
+    j = n - k + m
+    t = jax.random.randint(key, (k_max,), 0, jnp.maximum(j + 1, 1))
+
+    def take(taken, step):
+        m, j, t = step
+        live = m < k
+        pick = jnp.where(taken[t], j, t)
+        return taken.at[pick].max(live), jnp.where(live, pick, 0)
+
+    _, idx = jax.lax.scan(take, jnp.zeros(size, bool), (m, j, t))
+    return idx

@@ -1,6 +1,7 @@
 """Gaussian refitting chains (SHU, KAZ, HXC, MAD, Bertrand et al.)."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
@@ -206,17 +207,22 @@ def test_subsample_mean_drift_exact(key):
     assert tg.mean_drift(n=1, M=20, policy="accumulate-subsample") == pytest.approx(1 / 20)
 
 
-def test_uniform_subset_is_uniform_without_replacement():
-    """Floyd's subsets of 4 from range(7): distinct, in range, and each of the 35 subsets equally
-    likely (chi-square over 35 cells, 70,000 draws, p > 1e-3)."""
+@pytest.mark.parametrize("k_max", [4, 6])
+def test_uniform_subset_is_uniform_without_replacement(k_max):
+    """Floyd's subsets of k = 4 from range(7) (table of size 9, k_max slots): distinct, in range,
+    the slots past k zero, and each of the 35 subsets equally likely (chi-square over 35 cells,
+    70,000 draws, p > 1e-3). n and k are traced, as in the raw pools."""
     from itertools import combinations
 
     from scipy import stats
 
-    from sim.gaussian import _uniform_subset
+    from sim.sampling import uniform_subset
 
-    draw = jax.jit(jax.vmap(lambda k: _uniform_subset(k, size=7, M=4)))
-    idx = np.sort(np.asarray(draw(jax.random.split(jax.random.key(5), 70_000))), axis=1)
+    draw = jax.jit(jax.vmap(lambda k, n, m: uniform_subset(k, n, m, size=9, k_max=k_max)))
+    keys = jax.random.split(jax.random.key(5), 70_000)
+    full = np.asarray(draw(keys, jnp.full(70_000, 7), jnp.full(70_000, 4)))
+    assert np.all(full[:, 4:] == 0)
+    idx = np.sort(full[:, :4], axis=1)
     assert idx.min() >= 0 and idx.max() < 7 and np.all(np.diff(idx, axis=1) > 0)
     cells = {c: i for i, c in enumerate(combinations(range(7), 4))}
     counts = np.bincount([cells[tuple(r)] for r in idx], minlength=len(cells))

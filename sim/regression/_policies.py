@@ -30,6 +30,7 @@ import theory.regression as TR
 from sim._design import bartlett_factor
 from sim._engine import SAMPLERS, Run, RunOptions, Twin, bucket, sweep, twin
 from sim._montecarlo import Estimate
+from sim.sampling import uniform_subset
 from theory.domain import Grid
 
 __all__ = ["fixed_design_error"]
@@ -109,27 +110,26 @@ def _one_subsample(key, *, n_max: int, d: int, rows: int, T, sigma):
     The design X has ``rows`` (static) rows, the first T drawn N(0, I_d); the truth w* ~ N(0, I_d)
     (as in the published code; it matters only through fits on fewer than d distinct rows).
     Batch j (0-based) of the pool labels the T rows by fit w_j (w_0 = w*) plus N(0, sigma^2).
-    Fit i (i = 1..n) draws T of the pool's iT pairs uniformly without replacement (the first T of
-    a Gumbel top-k over the valid pairs of the padded n_max x rows pool) and is pinv of the
-    drawn design applied to the drawn labels: OLS, min-norm when fewer than d distinct rows are
-    drawn. Cost per fit: O(n_max rows) for the draw, O(rows d^2 + d^3) for the fit.
+    Fit i (i = 1..n) draws T of the pool's iT pairs uniformly without replacement (Floyd's
+    algorithm, :func:`sim.sampling.uniform_subset`) and is pinv of the drawn design applied to the
+    drawn labels: OLS, min-norm when fewer than d distinct rows are drawn. Cost per fit: O(rows)
+    for the draw (O(n_max rows) memory), O(rows d^2 + d^3) for the fit.
     """
     k_design, k_truth, k_noise, k_draw = jax.random.split(key, 4)
     x = _rows(k_design, rows=rows, d=d, T=T)
     w_star = jax.random.normal(k_truth, (d,))
-    live_row = jnp.arange(rows) < T
-    kept = live_row.astype(x.dtype)  # the first T of the top-rows draws
+    T_int = jnp.round(T).astype(int)
+    kept = (jnp.arange(rows) < T).astype(x.dtype)  # the T draws among the rows slots
     first = x @ w_star + sigma * jax.random.normal(jax.random.fold_in(k_noise, 0), (rows,))
     pool = jnp.zeros((n_max, rows)).at[0].set(first)
 
     def step(pool, inputs):
         i, k = inputs  # i = 1..n_max: batches 0..i-1 are in the pool
         k_pick, k_label = jax.random.split(k)
-        valid = (jnp.arange(n_max)[:, None] < i) & live_row[None, :]
-        score = jnp.where(valid, jax.random.gumbel(k_pick, (n_max, rows)), -jnp.inf)
-        _, idx = jax.lax.top_k(score.reshape(-1), rows)
-        xs = x[idx % rows] * kept[:, None]
-        ys = pool.reshape(-1)[idx] * kept
+        pair = uniform_subset(k_pick, i * T_int, T_int, size=n_max * rows, k_max=rows)
+        batch, row = pair // T_int, pair % T_int  # pair b T + r is row r of batch b
+        xs = x[row] * kept[:, None]
+        ys = pool[batch, row] * kept
         w = _pinv_solve(xs.T @ xs, xs.T @ ys)
         label = x @ w + sigma * jax.random.normal(k_label, (rows,))
         pool = pool.at[jnp.minimum(i, n_max - 1)].set(jnp.where(i < n_max, label, pool[-1]))
