@@ -65,7 +65,7 @@ print("E log sigma_n^2             ", TG.logdet_drift(d=1, M=M, n=gens))
 print("E sigma_n^2 (MLE)           ", TG.variance_after(n=gens, M=M, estimator="mle"))
 print("E sigma_n^2 (MLE, 20% real) ", TG.variance_after(n=gens[:2], M=M, estimator="mle",
                                                         policy=Policy.mix(0.2)))
-print("E (mu_n - mu)^2 replace / accumulate / accumulate-subsample (leading order in 1/M):",
+print("E (mu_n - mu)^2 replace / accumulate / accumulate-subsample (exact at finite M):",
       TG.mean_drift(n=100, M=M), TG.mean_drift(n=100, M=M, policy="accumulate"),
       TG.mean_drift(n=100, M=M, policy="accumulate-subsample"))
 est = SG.log_variance(jax.random.key(1), n=10, M=M, seeds=SEEDS)

@@ -238,8 +238,15 @@ poisson_survival = twin(Twin(
 _TREE_LEAVES = 1 << 16
 
 
-def _curation(key, *, mode: str, n_max: int, K_pad: int, M_pad: int, reps: int, p, reward, K,
-              M, a, real):
+def _inverse_cdf(u: jax.Array, cdf: jax.Array) -> jax.Array:
+    """Index drawn by inverse CDF: the number of cumulative weights ``cdf[..., :-1]`` that
+    ``u`` (uniform on [0, 1)) times the total ``cdf[..., -1]`` reaches (zero weights are never
+    drawn)."""
+    return jnp.sum(u[..., None] * cdf[..., -1:] >= cdf[..., :-1], axis=-1)
+
+
+def _curation(key, *, mode: str, n_max: int, K_pad: int, M_pad: int, reps: int, mix: bool, p,
+              reward, K, M, a, real):
     """The curated chain; per round 0..n_max, the mean indicator of each state among the kept
     samples (the law) and their mean reward.
 
@@ -250,23 +257,33 @@ def _curation(key, *, mode: str, n_max: int, K_pad: int, M_pad: int, reps: int, 
     ``mode="tree"`` (M = inf): ``reps`` (max(1, 256 // K^n_max)) independent trees of depth
     n_max with K_pad (= K) children per node and leaves drawn from p; a node at level j is a kept
     sample of round j, the choice among its K children, so level j holds reps K^(n_max - j)
-    independent draws from p_j (under ``mix`` each node of level >= 1 is, with probability
-    ``real``, a fresh draw from p instead).
+    independent draws from p_j (under ``mix``, static, each node of level >= 1 is, with
+    probability ``real``, a fresh draw from p instead). A leaf, a fresh draw and a node's
+    choice each take one uniform (inverse CDF of p, or of its children's e^reward); the
+    levels' laws are counted by comparison, not scatter.
     """
     S = p.shape[0]
     if mode == "tree":
-        x = jax.random.categorical(jax.random.fold_in(key, 0), jnp.log(p),
-                                   shape=(reps * K_pad**n_max,))
+        cdf_p = jnp.cumsum(p)
+
+        def draw_p(k, size):  # i.i.d. draws from p
+            return _inverse_cdf(jax.random.uniform(k, (size,), p.dtype), cdf_p)
+
+        x = draw_p(jax.random.fold_in(key, 0), reps * K_pad**n_max)
         levels = [x]
+        tilt = jnp.exp(reward - jnp.max(reward))
         for j in range(1, n_max + 1):
-            groups = x.reshape(-1, K_pad)
-            pick = jax.random.categorical(jax.random.fold_in(key, j), reward[groups], axis=-1)
+            groups = x.reshape(-1, K_pad)  # a node's K candidates; keep one by softmax(reward)
+            u = jax.random.uniform(jax.random.fold_in(key, j), (groups.shape[0],), p.dtype)
+            pick = _inverse_cdf(u, jnp.cumsum(tilt[groups], axis=1))
             x = jnp.take_along_axis(groups, pick[:, None], axis=1)[:, 0]
-            k_coin, k_fresh = jax.random.split(jax.random.fold_in(key, n_max + 1 + j))
-            fresh = jax.random.categorical(k_fresh, jnp.log(p), shape=x.shape)
-            x = jnp.where(jax.random.uniform(k_coin, x.shape) < real, fresh, x)
+            if mix:
+                k_coin, k_fresh = jax.random.split(jax.random.fold_in(key, n_max + 1 + j))
+                x = jnp.where(jax.random.uniform(k_coin, x.shape) < real,
+                              draw_p(k_fresh, x.size), x)
             levels.append(x)
-        law = jnp.stack([jnp.zeros(S, p.dtype).at[v].add(1.0) / v.size for v in levels])
+        states = jnp.arange(S)
+        law = jnp.stack([jnp.mean(v[:, None] == states, axis=0, dtype=p.dtype) for v in levels])
         return jnp.concatenate([law, (law @ reward)[:, None]], axis=1)
     rows = (jnp.arange(M_pad) < M).astype(p.dtype)
     live = jnp.arange(K_pad) < K
@@ -295,10 +312,13 @@ def _curation_point(reward_column: bool):
                              "the tilted law p e^r / E_p e^r)")
         K, n = int(values["K"]), int(values["n"])
         S = p.size
-        if math.isfinite(values["M"]):
+        real = grid.options["policy"].real
+        finite = math.isfinite(values["M"])
+        if finite:
             static = dict(mode="chain", n_max=bucket(max(grid.max("n"), 1)),
                           K_pad=bucket(grid.max("K"), minimum=1),
-                          M_pad=bucket(np.max(grid["M"][np.isfinite(grid["M"])])), reps=0)
+                          M_pad=bucket(np.max(grid["M"][np.isfinite(grid["M"])])), reps=0,
+                          mix=False)
         else:
             n_max = int(grid.max("n"))
             leaves = K**n_max
@@ -307,9 +327,7 @@ def _curation_point(reward_column: bool):
                                  f"M = inf (a tree of K^n candidate draws per sample), got "
                                  f"K={K}, n={n_max}")
             static = dict(mode="tree", n_max=n_max, K_pad=K, M_pad=0,
-                          reps=max(1, 256 // leaves))
-        real = grid.options["policy"].real
-        finite = math.isfinite(values["M"])
+                          reps=max(1, 256 // leaves), mix=real > 0)
         traced = dict(p=p, reward=reward, K=float(K), M=float(values["M"]) if finite else 0.0,
                       a=float(np.rint(real * values["M"])) if finite else 0.0, real=real)
         return Run(static, traced, read=(n, S) if reward_column else (n, slice(0, S)))

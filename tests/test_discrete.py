@@ -1,6 +1,7 @@
 """Refitting a categorical law: Wright-Fisher chain, Poisson chain, heterozygosity, curation."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
@@ -437,6 +438,18 @@ def test_curation_with_real_data():
         2 / 6 * P4 + 4 / 6 * td.curated_law(p=P4, reward=R4, K=4, n=1), rel=1e-14)
 
 
+def test_inverse_cdf_draws_by_weight_and_never_a_zero_weight():
+    """u on a fine grid of [0, 1): each index is drawn for a share of u equal to its weight,
+    to the grid's resolution; zero weights (first, inner, last) are never drawn."""
+    from sim.discrete import _inverse_cdf
+    w = np.array([0.0, 0.2, 0.0, 0.5, 0.3, 0.0])
+    u = (np.arange(100_000) + 0.5) / 100_000
+    idx = np.asarray(_inverse_cdf(jnp.asarray(u), jnp.cumsum(jnp.asarray(w))))
+    np.testing.assert_allclose(np.bincount(idx, minlength=6) / u.size, w, atol=1e-5)
+    rows = jnp.cumsum(jnp.asarray([[1.0, 0.0, 3.0], [0.0, 2.0, 2.0]]), axis=1)  # one per row
+    np.testing.assert_array_equal(_inverse_cdf(jnp.asarray([0.3, 0.3]), rows), [2, 1])
+
+
 def test_curation_infinite_sample_matches_simulation(key):
     """M = inf: the tree of candidate draws (exact draws of every round's law). Rewards R4/3
     keep every state's mass above 0.015: at least ~60 expected draws among the 4000 that 1000
@@ -445,7 +458,7 @@ def test_curation_infinite_sample_matches_simulation(key):
     assert td.curated_law(**kw).min() > 0.015
     _close(sd.curated_law(key, **kw, seeds=1000), td.curated_law(**kw))
     _close(sd.curated_reward(key, **kw, seeds=1000), td.curated_reward(**kw))
-    kw["policy"] = Policy.mix(0.3)  # the same programs: a share of fresh real draws
+    kw["policy"] = Policy.mix(0.3)  # a share of fresh real draws (the tree draws them: static)
     _close(sd.curated_law(key, **kw, seeds=1000), td.curated_law(**kw))
 
 
