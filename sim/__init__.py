@@ -17,7 +17,7 @@ _FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler"
 if _FLAG not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}=false".strip()
 
-from sim._engine import SAMPLERS, Run, RunOptions, Twin, bucket, sweep, twin  # noqa: E402
+from sim._engine import SAMPLERS, Run, RunOptions, Twin, bucket, pow2, sweep, twin  # noqa: E402
 from sim._montecarlo import (  # noqa: E402
     Estimate,
     chunk_width,
@@ -29,5 +29,5 @@ from sim._montecarlo import (  # noqa: E402
 )
 
 __all__ = ["SAMPLERS", "Estimate", "Run", "RunOptions", "Twin", "bucket", "chunk_width",
-           "default_memory_budget", "monte_carlo", "sample_items", "sample_seeds",
+           "default_memory_budget", "monte_carlo", "pow2", "sample_items", "sample_seeds",
            "set_memory_budget", "sweep", "twin"]

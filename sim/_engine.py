@@ -41,7 +41,7 @@ import numpy as np
 from sim._montecarlo import Estimate, sample_items, summarize
 from theory.domain import Grid
 
-__all__ = ["SAMPLERS", "Grid", "Run", "RunOptions", "Twin", "bucket", "sweep", "twin"]
+__all__ = ["SAMPLERS", "Grid", "Run", "RunOptions", "Twin", "bucket", "pow2", "sweep", "twin"]
 
 #: The samplers a twin may offer: ``"sufficient"`` draws the sufficient statistics of the data
 #: (cost independent of the sample sizes); ``"raw"`` draws the data themselves (the reference the
@@ -123,6 +123,12 @@ class Twin:
     point: Callable[[dict, Grid, str], Run]
     samplers: tuple[str, ...] = ("sufficient",)
     doc: str = ""
+
+
+def pow2(value: float, *, minimum: int = 1) -> int:
+    """The smallest power of two >= ``value`` and >= ``minimum`` (a power of two): the coarsest
+    buckets, for sizes whose padding costs little (vocabularies, sampler capacities)."""
+    return bucket(value, octave_steps=1, minimum=minimum)
 
 
 def bucket(value: float, *, octave_steps: int = 8, minimum: int = 4) -> int:

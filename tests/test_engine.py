@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import sim.gaussian as sg
-from sim import Estimate, RunOptions, bucket
+from sim import Estimate, RunOptions, bucket, pow2
 
 
 def test_bucket_rounds_up_by_at_most_an_eighth():
@@ -24,6 +24,13 @@ def test_bucket_rounds_up_by_at_most_an_eighth():
     assert np.all(np.diff(sizes) >= 0)
     assert len(set(sizes.tolist())) < len(values) / 40  # nearby values share a size
     assert bucket(3, minimum=1) == 4 and bucket(1, minimum=1) == 1
+
+
+def test_pow2_is_the_next_power_of_two():
+    values = np.concatenate([np.arange(0, 3000) / 3, [2.0**40 - 1, 2.0**40, 2.0**40 + 1]])
+    expect = [1 if v <= 1 else 2 ** int(np.ceil(np.log2(np.ceil(v)))) for v in values]
+    assert [pow2(v) for v in values] == expect
+    assert pow2(5, minimum=1024) == 1024 and pow2(1025, minimum=1024) == 2048
 
 
 def test_estimate_indexes_like_an_array():

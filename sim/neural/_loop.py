@@ -43,13 +43,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sim._engine import Run, RunOptions, Twin, bucket, sweep
+from sim._engine import Run, RunOptions, Twin, bucket, pow2, sweep
 from sim._montecarlo import Estimate
 from sim.neural._decode import Decoding, decode_logits
 from sim.neural._models import Transformer, transformer_heads
 from sim.neural._train import train
 from sim.neural._twins import _ANSWERS, _INIT, resolve_learner
-from sim.zipf._models import _coarse, _counts, _items, _pow2
+from sim.zipf._models import _coarse, _counts, _items
 from theory.domain import Grid, param
 from theory.policy import Policy, as_policy
 from theory.zipf._engine import normaliser
@@ -165,7 +165,7 @@ def decoded_generations_error(key: jax.Array, /, *, beta, T0, n, N, policy: Poli
 
     def point(values: dict[str, Any], grid: Grid, sampler: str) -> Run:
         N, T0 = values["N"], values["T0"]
-        L = _pow2(N)
+        L = pow2(N)
         static = dict(learner=learner, decoding=decoding, policy=policy.name,
                       verifier=verifier, L=L, S=bucket(T0), plan=_coarse([], L),
                       n_max=bucket(max(grid.max("n"), 1)))
@@ -174,7 +174,7 @@ def decoded_generations_error(key: jax.Array, /, *, beta, T0, n, N, policy: Poli
                       clean=clean)
         return Run(static, traced, read=(int(values["n"]),))
 
-    if _pow2(float(np.max(finite_N_arg(N)))) > 2**14:
+    if pow2(float(np.max(finite_N_arg(N)))) > 2**14:
         raise ValueError("N must be at most 16384 for decoded generations (the language "
                          "model's vocabulary)")
     decl = Twin(theory=None, validate=_validate, one_seed=_one_decoded, point=point)

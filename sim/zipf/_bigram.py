@@ -17,9 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import theory.zipf as TZ
-from sim._engine import Run, Twin, twin
+from sim._engine import Run, Twin, pow2, twin
 from sim.sampling import Plan, counts_plan, tree_counts
-from sim.zipf._models import DENSE_MAX, _coarse, _integer_T, _pow2, _zipf, _zipf_np
+from sim.zipf._models import DENSE_MAX, _coarse, _integer_T, _zipf, _zipf_np
 from theory.domain import Grid
 
 __all__ = ["bigram_error"]
@@ -38,7 +38,7 @@ def _one_bigram(key, *, N: int, LN: int, V: int, LV: int, plan: Plan, beta, T, k
 
 @functools.lru_cache(maxsize=1024)
 def _plan(N: int, V: int, beta_ai: float, k: float, T: float) -> Plan:
-    LN, LV = _pow2(N), _pow2(V)
+    LN, LV = pow2(N), pow2(V)
     if LN * LV <= DENSE_MAX:
         return _coarse([], LN * LV)
     w = np.outer(_zipf_np(beta_ai, N, LN), _zipf_np(beta_ai, V, LV, cut=k)).reshape(-1)
@@ -52,7 +52,7 @@ def _point(values: dict, grid: Grid, sampler: str) -> Run:
                          "too; N=None, an infinite vocabulary, is theory-only here)")
     T = _integer_T(values["T"])
     N, V = int(N), int(V)
-    static = dict(N=N, LN=_pow2(N), V=V, LV=_pow2(V),
+    static = dict(N=N, LN=pow2(N), V=V, LV=pow2(V),
                   plan=_plan(N, V, values["beta_ai"], values["k"], T))
     return Run(static, dict(beta=values["beta"], T=T, k=values["k"], beta_ai=values["beta_ai"]))
 

@@ -41,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import theory.zipf as TZ
-from sim._engine import SAMPLERS, Run, Twin, bucket, twin
+from sim._engine import SAMPLERS, Run, Twin, bucket, pow2, twin
 from sim.sampling import Plan, counts_plan, tree_counts
 from theory.domain import Grid
 from theory.zipf._engine import normaliser, zeta
@@ -92,11 +92,6 @@ def _coarse(plans: list[Plan], L: int) -> Plan:
     def up(v: int) -> int:
         return 0 if v == 0 else 4 ** math.ceil(math.log(v, 4))
     return Plan(min(up(max(p.dense_rows for p in plans)), C), up(max(p.draws for p in plans)))
-
-
-def _pow2(value: float, minimum: int = 1) -> int:
-    """The smallest power of two >= ``value`` and >= ``minimum`` (coarse static sizes)."""
-    return max(1 << max(math.ceil(value) - 1, 0).bit_length(), minimum)
 
 
 def _rows(L: int) -> int:
@@ -220,18 +215,18 @@ def _layout(beta: float, N: float, d: float, sources: tuple, raw: bool, counts_r
                              f"2^{_L_MAX} items; pass a finite N")
         lam = max(lams)
         a = _LOG_OVERFLOW
-        cap = _pow2(lam + a / 3 + math.sqrt(a * a / 9 + 2 * a * lam), _CAP_MIN)
+        cap = pow2(lam + a / 3 + math.sqrt(a * a / 9 + 2 * a * lam), minimum=_CAP_MIN)
         Z = float(zeta(beta))
         tail_p = float(zeta(beta, float(L))) / Z
         weights = [np.append(_zipf_np(b, np.inf, L - 1, cut=hi, above=lo - 1), m)
                    for (b, lo, hi, _), m in zip(sources, masses)]
     else:
-        L, cap, masses = _pow2(N), 0, [0.0] * len(sources)
+        L, cap, masses = pow2(N), 0, [0.0] * len(sources)
         Z, tail_p = normaliser(beta, N), 0.0
         weights = [_zipf_np(b, N, L, cut=hi, above=lo - 1) for b, lo, hi, _ in sources]
     plan = _coarse([] if L <= DENSE_MAX else
                    [counts_plan(w, T) for w, (*_, T) in zip(weights, sources)], L)
-    raw_T = _pow2(max(T for *_, T in sources), 1024) if raw else 0
+    raw_T = pow2(max(T for *_, T in sources), minimum=1024) if raw else 0
     static = dict(L=L, tail=math.isinf(N), cap=cap, plan=plan, raw_T=raw_T,
                   sources=len(sources), counts_rank=counts_rank)
     traced = dict(beta=beta, N=N, Z=Z, tail_p=tail_p, d=d)
@@ -353,7 +348,7 @@ def _generations_point(values: dict, grid: Grid, sampler: str) -> Run:
     infinite = math.isinf(T)
     if not infinite:
         _integer_T(T)
-    L = _pow2(N)
+    L = pow2(N)
     static = dict(L=L, plan=_generations_plan(values["beta"], N, L, T, values["T0"]),
                   n_max=bucket(max(grid.max("n"), 1)), chain=grid.options["chain"],
                   infinite_T=infinite)
