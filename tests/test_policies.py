@@ -242,9 +242,9 @@ SUB = dict(d=3, T=[90, 24], n=[[1], [2], [5], [8]], sigma=1.0)
 def test_subsample_theory_against_raw_pool(key):
     """n = 1 draws the whole pool: replace's first fit, exactly (theory) and in law (z = 4).
     n > 1: the cavity recursion is a proportional limit; its finite-size error measured at
-    d = 10 (table in :func:`theory.regression.fixed_design_error`) is at most 3.3% for
-    d/T <= 1/3.2, n <= 20: band 4% plus 4 stderr. Every fit here keeps at least d + 2 distinct
-    rows (T = 24, n <= 8) with probability 1 - O(10^-15)."""
+    d = 10 (table in :func:`theory.regression.fixed_design_error`) is at most 1.7% for
+    d/T <= 1/5, n <= 20 (5.1% at 1/3.2); here d/T <= 1/8: band 4% plus 4 stderr. Every fit here
+    keeps at least d + 2 distinct rows (T = 24, n <= 8) with probability 1 - O(10^-15)."""
     kw = dict(SUB, policy="accumulate-subsample")
     theory = tr.fixed_design_error(**kw)
     replace = tr.fixed_design_error(**dict(kw, policy="replace"))

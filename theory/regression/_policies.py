@@ -227,7 +227,8 @@ def fixed_design_error(*, d, T, n, sigma, policy: Policy | str = "replace",
       replace's first fit, exactly. As d/T -> 0 it tends to the leading-order form
       sigma^2 d/(T-d-1) :func:`theory.policy.derive_subsample_weights` (n), which treats every
       fit as seeing each design row once (the rows-in-place simplification) and is off by
-      -8% at d/T = 1/10 and -32% at d/T = 1/3.2 after 20 fits (table).
+      -7.5% at d/T = 1/10 and -33% at d/T = 1/3.2 after 20 fits, where the cavity is off by
+      -0.7% and -5.1% (table).
 
       Derivation (Sigma = I; rows x_r of X; e_0 = 0; the pool's pair (j, r) has label residual
       u_jr = h_jr + E_jr with h_jr = x_r'e_j). Fit i solves G_i e_i = sum_r x_r s_ir, where
@@ -248,29 +249,30 @@ def fixed_design_error(*, d, T, n, sigma, policy: Policy | str = "replace",
       check of the closure, tested). Finite-size corrections are not derived; measured:
 
       ======  ===  ==================  ========  ======  ==========  ======
-      d/T      n   raw pool (3000)     cavity    error   leading     error
+      d/T      n   raw pool            cavity    error   leading     error
       ======  ===  ==================  ========  ======  ==========  ======
-      1/30      1  0.0347 +- 0.0003    0.0346    -0.4%   0.0346      -0.4%
-      1/30      5  0.0844 +- 0.0007    0.0838    -0.6%   0.0827      -2.0%
-      1/30     20  0.0988 +- 0.0008    0.0986    -0.2%   0.0965      -2.4%
-      1/10      1  0.1131 +- 0.0010    0.1124    -0.7%   0.1124      -0.7%
-      1/10      5  0.2794 +- 0.0025    0.2806    +0.4%   0.2686      -3.9%
-      1/10     20  0.3408 +- 0.0031    0.3366    -1.2%   0.3133      -8.1%
-      1/5       1  0.2562 +- 0.0024    0.2564    +0.1%   0.2564      +0.1%
-      1/5       5  0.6852 +- 0.0067    0.6786    -1.0%   0.6130      -10.5%
-      1/5      20  0.8557 +- 0.0082    0.8488    -0.8%   0.7150      -16.4%
-      1/3.2     1  0.4754 +- 0.0048    0.4762    +0.2%   0.4762      +0.2%
-      1/3.2     5  1.4179 +- 0.0159    1.3899    -2.0%   1.1385      -19.7%
-      1/3.2    20  1.9556 +- 0.0221    1.8909    -3.3%   1.3279      -32.1%
+      1/30      1  0.0345 +- 0.0001    0.0346    +0.3%   0.0346      +0.3%
+      1/30      5  0.0839 +- 0.0003    0.0838    -0.1%   0.0827      -1.4%
+      1/30     20  0.0989 +- 0.0003    0.0986    -0.3%   0.0965      -2.5%
+      1/10      1  0.1123 +- 0.0004    0.1124    +0.1%   0.1124      +0.1%
+      1/10      5  0.2809 +- 0.0010    0.2806    -0.1%   0.2686      -4.4%
+      1/10     20  0.3388 +- 0.0011    0.3366    -0.7%   0.3133      -7.5%
+      1/5       1  0.2565 +- 0.0009    0.2564    -0.0%   0.2564      -0.0%
+      1/5       5  0.6892 +- 0.0026    0.6786    -1.5%   0.6130      -11.0%
+      1/5      20  0.8635 +- 0.0033    0.8488    -1.7%   0.7150      -17.2%
+      1/3.2     1  0.4746 +- 0.0019    0.4762    +0.3%   0.4762      +0.3%
+      1/3.2     5  1.4366 +- 0.0065    1.3899    -3.2%   1.1385      -20.7%
+      1/3.2    20  1.9923 +- 0.0089    1.8909    -5.1%   1.3279      -33.4%
       1/2       1  1.0938 +- 0.0139    1.1111    +1.6%   1.1111      +1.6%
       1/2       5  196 +- 124          4.99      (none)  2.66        (none)
       ======  ===  ==================  ========  ======  ==========  ======
 
-      (d = 10, sigma = 1, T = 300, 100, 50, 32, 20; :func:`sim.regression.fixed_design_error`,
-      3000 seeds, common random numbers along n; at d/T = 1/3.2 the cavity is 6% low at
-      n = 10.) At d/T = 1/2 the mean does not exist: once n (d + 1) >= T a fit can draw only
-      d + 1 or fewer distinct rows, and pinv on d - 1, d or d + 1 Gaussian rows has an
-      infinite mean square, so the exact mean over Gaussian designs is infinite from then on.
+      (d = 10, sigma = 1, T = 300, 100, 50, 32: 20,000 seeds, T = 20: 3000 seeds;
+      :func:`sim.regression.fixed_design_error`, common random numbers along n; error: theory
+      over the raw pool, minus 1.) At d/T = 1/2 the mean does not exist: once n (d + 1) >= T a
+      fit can draw only d + 1 or fewer distinct rows, and pinv on d - 1, d or d + 1 Gaussian rows
+      has an infinite mean square, so the exact mean over Gaussian designs is infinite from then
+      on.
       Such a draw has probability at most C(T, d + 1) ((d + 1)/T)^T per fit (2e-7 at d = 10,
       T = 32; 5e-23 at T = 50), which neither the theory nor a simulation of practical size
       sees; at T = 20 it is frequent and the simulated mean does not settle. Domain: the fits
