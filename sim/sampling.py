@@ -365,10 +365,23 @@ def uniform_subset(key: jax.Array, n, k, *, size: int, k_max: int) -> jax.Array:
         ``(k_max,)`` integer indices: the first ``k`` are the subset in the order drawn (not
         sorted), the remaining ``k_max - k`` are 0 and carry no meaning (mask them with
         ``jnp.arange(k_max) < k``).
+
+    Raises:
+        ValueError: ``size`` or ``k_max`` is not a non-negative integer, or concrete (untraced)
+            ``n`` and ``k`` break ``0 <= k <= min(n, k_max)``, ``n <= size``.
     """
+    for name, value in (("size", size), ("k_max", k_max)):
+        if not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer (a static bound), got "
+                             f"{value!r}")
+    if not any(isinstance(v, jax.core.Tracer) for v in (n, k)):
+        n_, k_ = int(n), int(k)
+        if not (0 <= k_ <= min(n_, k_max) and n_ <= size):
+            raise ValueError(f"k and n must satisfy 0 <= k <= min(n, k_max) and n <= size, got "
+                             f"k={k_}, n={n_}, k_max={k_max}, size={size}")
     m = jnp.arange(k_max)
-    j = n - k + m
-    t = jax.random.randint(key, (k_max,), 0, jnp.maximum(j + 1, 1))
+    j = n - k + m  # >= m >= 0 for valid n, k
+    t = jax.random.randint(key, (k_max,), 0, j + 1)
 
     def take(taken, step):
         m, j, t = step

@@ -229,6 +229,20 @@ def test_uniform_subset_is_uniform_without_replacement(k_max):
     assert stats.chisquare(counts).pvalue > 1e-3
 
 
+def test_uniform_subset_bad_input():
+    from sim.sampling import uniform_subset
+    key = jax.random.key(0)
+    with pytest.raises(ValueError, match=r"^size must be a non-negative integer"):
+        uniform_subset(key, 3, 2, size=2.5, k_max=2)
+    with pytest.raises(ValueError, match=r"^k_max must be a non-negative integer"):
+        uniform_subset(key, 3, 2, size=4, k_max=-1)
+    with pytest.raises(ValueError, match=r"^k and n must satisfy 0 <= k <= min\(n, k_max\)"):
+        uniform_subset(key, 3, 4, size=8, k_max=4)  # more draws than candidates
+    with pytest.raises(ValueError, match=r"^k and n must satisfy"):
+        uniform_subset(key, 9, 2, size=8, k_max=2)  # more candidates than the table holds
+    assert sorted(np.asarray(uniform_subset(key, 3, 3, size=3, k_max=3)).tolist()) == [0, 1, 2]
+
+
 # --- accumulate-subsample, exact at finite M ---------------------------------------------------
 
 def _gauss_mean(expr, zs):
